@@ -1,0 +1,118 @@
+//! A blocking twin of [`crate::Client`] for synchronous code: scripts, C callers, threads.
+//!
+//! It owns a small tokio runtime. Any number of threads may call one client at once; each call
+//! runs on the calling thread while the runtime's worker drives the sockets and timers.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::ClientBuilder;
+use crate::endpoint::PreparedRequest;
+use crate::error::Error;
+use crate::request::ExecuteReleaseStageRequest;
+use crate::response::ExecuteReleaseStageResponse;
+
+/// A blocking client; cheap to clone, `Send + Sync`, one connection pool and one runtime shared
+/// by every clone.
+#[derive(Clone)]
+pub struct Client {
+    client: crate::Client,
+    runtime: Arc<OwnedRuntime>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("blocking::Client")
+            .field("config", self.client.config())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The runtime, shut down without blocking forever when the last clone goes.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                // Dropped inside another runtime: waiting here would panic.
+                runtime.shutdown_background();
+            } else {
+                // Joins the worker so that nothing of it outlives the client (leak checkers
+                // see a clean exit).
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+impl Client {
+    /// A builder; finish it with [`ClientBuilder::build_blocking`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured entirely from the environment.
+    pub fn from_env() -> Result<Self, Error> {
+        ClientBuilder::new().build_blocking()
+    }
+
+    /// Wraps an async client, giving it a runtime of its own.
+    pub fn from_async(client: crate::Client) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("yunxiao-appstack")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::configuration(format!("cannot start the I/O runtime: {e}")))?;
+        Ok(Self {
+            client,
+            runtime: Arc::new(OwnedRuntime(Some(runtime))),
+        })
+    }
+
+    /// The async client inside, sharing this client's connection pool.
+    pub fn async_client(&self) -> &crate::Client {
+        &self.client
+    }
+
+    /// The resolved settings.
+    pub fn config(&self) -> &crate::ClientConfig {
+        self.client.config()
+    }
+
+    /// The exact request that would be sent, token masked; sends nothing.
+    pub fn prepare(&self, request: &ExecuteReleaseStageRequest) -> Result<PreparedRequest, Error> {
+        self.client.prepare(request)
+    }
+
+    /// Starts one run of a release stage, blocking the calling thread until the answer; see
+    /// [`crate::Client::execute_release_stage`].
+    ///
+    /// Fails with [`Error::Configuration`] instead of panicking when called from inside an
+    /// async runtime, where blocking would stall it: use the async client there.
+    pub fn execute_release_stage(
+        &self,
+        request: &ExecuteReleaseStageRequest,
+    ) -> Result<ExecuteReleaseStageResponse, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::configuration(
+                "the blocking client was called from inside an async runtime; use yunxiao_appstack::Client there",
+            ));
+        }
+        let runtime = self
+            .runtime
+            .0
+            .as_ref()
+            .expect("the runtime is only taken in Drop, after the last clone is gone");
+        runtime.block_on(self.client.execute_release_stage(request))
+    }
+}
+
+impl ClientBuilder {
+    /// Builds a blocking client.
+    pub fn build_blocking(&self) -> Result<Client, Error> {
+        Client::from_async(self.build()?)
+    }
+}

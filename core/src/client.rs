@@ -1,0 +1,340 @@
+//! The async client: one connection pool, the attempt loop, and the safe-retry policy.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use tokio::time::Instant;
+
+use crate::config::{ClientBuilder, ClientConfig};
+use crate::endpoint::{self, PreparedRequest};
+use crate::error::{Error, TimeoutPhase, one_line};
+use crate::request::ExecuteReleaseStageRequest;
+use crate::response::{self, AnswerHeaders, ExecuteReleaseStageResponse};
+use crate::retry::{self, RetryDecision};
+use crate::secret::AccessToken;
+
+/// The header that carries the personal access token.
+pub const TOKEN_HEADER: &str = "x-yunxiao-token";
+
+/// An async client of the Yunxiao AppStack OpenAPI.
+///
+/// Cheap to clone (an `Arc`), `Send + Sync`; every clone shares one connection pool. For
+/// synchronous code use [`crate::blocking::Client`].
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    token: AccessToken,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One attempt's failure, with whether the request left this process.
+struct AttemptError {
+    error: Error,
+    status: Option<u16>,
+    request_id: Option<String>,
+}
+
+impl From<Error> for AttemptError {
+    fn from(error: Error) -> Self {
+        Self {
+            status: error.status(),
+            request_id: error.request_id().map(str::to_owned),
+            error,
+        }
+    }
+}
+
+impl Client {
+    /// A builder: every setting unset resolves from the environment, then the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured entirely from the environment (`YUNXIAO_ACCESS_TOKEN`, …).
+    pub fn from_env() -> Result<Self, Error> {
+        ClientBuilder::new().build()
+    }
+
+    /// A client from resolved settings; fails when they hold no token.
+    pub fn from_config(config: ClientConfig) -> Result<Self, Error> {
+        let token = config.token.clone().ok_or_else(|| {
+            Error::configuration(format!(
+                "no access token: pass one or set {}",
+                crate::config::ENV_ACCESS_TOKEN
+            ))
+        })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let user_agent = HeaderValue::from_str(config.user_agent())
+            .map_err(|_| Error::configuration("the user agent is not a valid header value"))?;
+        headers.insert(USER_AGENT, user_agent);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            // Never follow redirects: a POST must not be replayed elsewhere, and the token must
+            // not travel to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout().min(config.request_timeout()))
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| {
+                Error::configuration(format!("cannot build the HTTP client: {}", error_chain(&e)))
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                token,
+                http,
+            }),
+        })
+    }
+
+    /// The resolved settings.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The exact request [`Client::execute_release_stage`] would send, token masked; sends
+    /// nothing.
+    pub fn prepare(&self, request: &ExecuteReleaseStageRequest) -> Result<PreparedRequest, Error> {
+        endpoint::prepare(&self.inner.config, request)
+    }
+
+    /// Starts one run of a release stage (ExecuteChangeRequestReleaseStage).
+    ///
+    /// Sends the request once, and again only when the server certainly did not act on it (the
+    /// connection never opened; a 429; a 503 with `Retry-After`), at most `max_retries` times.
+    /// An invalid request fails before anything is sent.
+    pub async fn execute_release_stage(
+        &self,
+        request: &ExecuteReleaseStageRequest,
+    ) -> Result<ExecuteReleaseStageResponse, Error> {
+        let prepared = self.prepare(request)?;
+        let body = bytes::Bytes::from(prepared.body);
+        let max_retries = self.inner.config.max_retries();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let outcome = self.attempt(&prepared.url, body.clone()).await;
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let failure = match outcome {
+                Ok(response) => {
+                    tracing::debug!(
+                        target: "yunxiao_appstack",
+                        method = "POST",
+                        url = %prepared.url,
+                        attempt,
+                        status = response.status,
+                        elapsed_ms,
+                        request_id = response.request_id.as_deref().unwrap_or(""),
+                        "execute_release_stage attempt succeeded"
+                    );
+                    return Ok(response);
+                }
+                Err(failure) => failure,
+            };
+            tracing::debug!(
+                target: "yunxiao_appstack",
+                method = "POST",
+                url = %prepared.url,
+                attempt,
+                status = failure.status.unwrap_or(0),
+                elapsed_ms,
+                request_id = failure.request_id.as_deref().unwrap_or(""),
+                error_kind = failure.error.kind().as_str(),
+                may_have_executed = failure.error.may_have_executed(),
+                "execute_release_stage attempt failed"
+            );
+            if attempt > max_retries {
+                return Err(failure.error);
+            }
+            match retry::decide(&failure.error, attempt - 1) {
+                RetryDecision::GiveUp => return Err(failure.error),
+                RetryDecision::RetryAfter(delay) => {
+                    tracing::info!(
+                        target: "yunxiao_appstack",
+                        attempt,
+                        delay_ms = delay.as_secs_f64() * 1000.0,
+                        reason = retry::reason(&failure.error),
+                        "retrying execute_release_stage: the server did not act on the attempt"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// One attempt: send, read the answer within the deadline and the size cap, and parse it.
+    async fn attempt(
+        &self,
+        url: &url::Url,
+        body: bytes::Bytes,
+    ) -> Result<ExecuteReleaseStageResponse, AttemptError> {
+        let config = &self.inner.config;
+        let timeout = config.request_timeout();
+        let deadline = Instant::now() + timeout;
+        let mut token = HeaderValue::from_str(self.inner.token.expose())
+            .map_err(|_| Error::configuration("the access token is not a valid header value"))?;
+        token.set_sensitive(true);
+        let send = self
+            .inner
+            .http
+            .post(url.clone())
+            .header(TOKEN_HEADER, token)
+            .body(body)
+            .send();
+
+        let mut response = match tokio::time::timeout_at(deadline, send).await {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    phase: TimeoutPhase::Response,
+                    after: timeout,
+                }
+                .into());
+            }
+            Ok(Err(e)) => {
+                return Err(classify_send_error(&e, config.connect_timeout().min(timeout)).into());
+            }
+            Ok(Ok(response)) => response,
+        };
+
+        let status = response.status().as_u16();
+        let headers = AnswerHeaders::from_headers(response.headers());
+        let success = response.status().is_success();
+        let limit = config.max_response_bytes();
+        let token = Some(&self.inner.token);
+        let with_answer = |error: Error| AttemptError {
+            error,
+            status: Some(status),
+            request_id: headers.request_id.clone(),
+        };
+
+        if success
+            && response
+                .content_length()
+                .is_some_and(|len| len > limit as u64)
+        {
+            return Err(with_answer(Error::ResponseTooLarge {
+                status,
+                limit,
+                request_id: headers.request_id.clone(),
+            }));
+        }
+
+        let mut buffer: Vec<u8> = Vec::new();
+        loop {
+            let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => chunk,
+                Ok(Ok(None)) => break,
+                // For an error status the status is the server's word, whatever the body: keep
+                // what arrived and report the status.
+                _ if !success => break,
+                Err(_) => {
+                    return Err(with_answer(Error::Timeout {
+                        phase: TimeoutPhase::Body,
+                        after: timeout,
+                    }));
+                }
+                Ok(Err(e)) => {
+                    return Err(with_answer(Error::ConnectionLost {
+                        message: format!("reading the answer (HTTP {status}): {}", error_chain(&e)),
+                    }));
+                }
+            };
+            if buffer.len() + chunk.len() > limit {
+                if success {
+                    return Err(with_answer(Error::ResponseTooLarge {
+                        status,
+                        limit,
+                        request_id: headers.request_id.clone(),
+                    }));
+                }
+                let room = limit - buffer.len();
+                buffer.extend_from_slice(&chunk[..room]);
+                break;
+            }
+            buffer.extend_from_slice(&chunk);
+        }
+
+        if success {
+            response::parse_success(status, &headers, &buffer, token).map_err(with_answer)
+        } else {
+            Err(with_answer(response::parse_api_error(
+                status, &headers, &buffer, token,
+            )))
+        }
+    }
+}
+
+/// Sorts a failure of `send()` by whether the request can have reached the server.
+fn classify_send_error(error: &reqwest::Error, connect_timeout: Duration) -> Error {
+    if error.is_connect() {
+        if error.is_timeout() || chain_has_timeout(error) {
+            return Error::Timeout {
+                phase: TimeoutPhase::Connect,
+                after: connect_timeout,
+            };
+        }
+        return Error::Connect {
+            message: error_chain(error),
+        };
+    }
+    if error.is_timeout() {
+        return Error::Timeout {
+            phase: TimeoutPhase::Response,
+            after: connect_timeout,
+        };
+    }
+    Error::ConnectionLost {
+        message: error_chain(error),
+    }
+}
+
+fn chain_has_timeout(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+        }
+        if cause.to_string().to_ascii_lowercase().contains("timed out") {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// The error and its causes on one line, without reqwest's `for url (...)` noise.
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let top = error.to_string();
+    let top = top.split(" for url (").next().unwrap_or(&top).to_owned();
+    parts.push(top);
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    one_line(&parts.join(": "), 500)
+}

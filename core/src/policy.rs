@@ -1,0 +1,70 @@
+//! Every policy number of the client in one place: defaults, limits and the retry schedule.
+//!
+//! Bindings and the CLI read these constants instead of restating them, so a change here is a
+//! change everywhere.
+
+use std::time::Duration;
+
+/// Base URL of the centre edition (中心版) of the Yunxiao OpenAPI.
+pub const DEFAULT_BASE_URL: &str = "https://openapi-rdc.aliyuncs.com";
+
+/// Time allowed for one attempt, from the start of connecting to the last byte of the answer.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Time allowed to open a connection (TCP and TLS handshake).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Retries after the first attempt, for failures where the server certainly did not act.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
+/// Largest accepted value for `max_retries`; more would only hide an outage.
+pub const MAX_RETRIES_LIMIT: u32 = 10;
+
+/// Largest response body read before giving up with [`crate::Error::ResponseTooLarge`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The longest `Retry-After` the client waits for; a longer one is returned to the caller.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// First backoff ceiling when the server gives no `Retry-After`; it doubles per retry.
+pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
+
+/// The highest backoff ceiling.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// How much of an error body is kept on [`crate::ApiError::body`].
+pub const ERROR_BODY_KEEP_BYTES: usize = 4 * 1024;
+
+/// How much of a non-JSON error body is quoted in an error message.
+pub const ERROR_EXCERPT_CHARS: usize = 200;
+
+/// The ceiling of the backoff before retry number `retry` (0-based): `BACKOFF_BASE × 2^retry`,
+/// capped at [`BACKOFF_CAP`]. The actual wait is drawn uniformly from `[0, ceiling]` (full jitter).
+pub fn backoff_ceiling(retry: u32) -> Duration {
+    let factor = 1u32.checked_shl(retry.min(16)).unwrap_or(u32::MAX);
+    BACKOFF_BASE.saturating_mul(factor).min(BACKOFF_CAP)
+}
+
+/// A full-jitter backoff for retry number `retry` (0-based).
+pub fn backoff_with_jitter(retry: u32) -> Duration {
+    let ceiling = backoff_ceiling(retry);
+    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(fastrand::u64(0..=millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        assert_eq!(backoff_ceiling(0), Duration::from_millis(500));
+        assert_eq!(backoff_ceiling(1), Duration::from_secs(1));
+        assert_eq!(backoff_ceiling(2), Duration::from_secs(2));
+        assert_eq!(backoff_ceiling(4), Duration::from_secs(8));
+        assert_eq!(backoff_ceiling(40), Duration::from_secs(8));
+        for retry in 0..20 {
+            assert!(backoff_with_jitter(retry) <= backoff_ceiling(retry));
+        }
+    }
+}

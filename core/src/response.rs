@@ -1,0 +1,354 @@
+//! Turning an answer — any bytes with any status — into a typed result or a typed error.
+//!
+//! Nothing here trusts the server: every field is optional, numbers may come as strings, and
+//! no input can make these functions panic (property-tested in `tests/parsing.rs`).
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, Error, one_line};
+use crate::policy;
+use crate::secret::AccessToken;
+
+/// The answer to a successful execute call.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExecuteReleaseStageResponse {
+    /// `object`: the run number in older answers, `1` in the current documentation.
+    pub object: Option<u64>,
+    /// `pipelineId`: the pipeline the stage ran.
+    pub pipeline_id: Option<u64>,
+    /// `pipelineRunId`: the execution number the follow-up calls take.
+    pub pipeline_run_id: Option<u64>,
+    /// `requestId` from the body, else the `x-acs-request-id` / `x-request-id` header.
+    pub request_id: Option<String>,
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// The whole JSON body, as received.
+    pub raw: Value,
+}
+
+impl ExecuteReleaseStageResponse {
+    /// The run id: `pipelineRunId`, else `object`.
+    pub fn run_id(&self) -> Option<u64> {
+        self.pipeline_run_id.or(self.object)
+    }
+}
+
+/// What the client keeps of an answer's headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct AnswerHeaders {
+    /// `x-acs-request-id`, else `x-request-id`.
+    pub request_id: Option<String>,
+    /// `Retry-After`, parsed.
+    pub retry_after: Option<Duration>,
+}
+
+impl AnswerHeaders {
+    pub(crate) fn from_headers(headers: &reqwest::header::HeaderMap) -> Self {
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| one_line(v, 128))
+        };
+        Self {
+            request_id: text("x-acs-request-id").or_else(|| text("x-request-id")),
+            retry_after: text("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now())),
+        }
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP date, relative to `now`. A date in the past
+/// means no wait; garbage means no `Retry-After` at all.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    // Some servers send fractional seconds; accept them, though the RFC says integers.
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Parses the body of a 2xx answer.
+pub(crate) fn parse_success(
+    status: u16,
+    headers: &AnswerHeaders,
+    body: &[u8],
+    token: Option<&AccessToken>,
+) -> Result<ExecuteReleaseStageResponse, Error> {
+    let decode_error = |message: String| Error::Decode {
+        status,
+        message: scrub(token, &message),
+        request_id: headers.request_id.clone(),
+    };
+    let raw: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(e) if body.iter().all(u8::is_ascii_whitespace) => {
+            let _ = e;
+            return Err(decode_error("the body is empty".to_owned()));
+        }
+        Err(e) => {
+            return Err(decode_error(format!(
+                "the body is not JSON ({e}): {}",
+                excerpt(body)
+            )));
+        }
+    };
+    let Value::Object(fields) = &raw else {
+        return Err(decode_error(format!(
+            "the body is JSON but not an object: {}",
+            excerpt(body)
+        )));
+    };
+
+    let object = fields.get("object").and_then(lenient_u64);
+    let pipeline_id = fields.get("pipelineId").and_then(lenient_u64);
+    let pipeline_run_id = fields.get("pipelineRunId").and_then(lenient_u64);
+    let request_id =
+        string_field(fields, &["requestId", "RequestId"]).or_else(|| headers.request_id.clone());
+
+    // A gateway that wraps an error in a 2xx must not pass for a started run: an error code
+    // and none of the result fields is an error, whatever the status says.
+    let error_code = string_field(fields, &["errorCode", "code", "Code"]);
+    let success_flag = fields.get("success").and_then(Value::as_bool);
+    let has_result = ["object", "pipelineId", "pipelineRunId"]
+        .iter()
+        .any(|k| fields.contains_key(*k));
+    if !has_result && (error_code.is_some() || success_flag == Some(false)) {
+        return Err(parse_api_error(status, headers, body, token));
+    }
+
+    for (name, value) in [
+        ("object", object),
+        ("pipelineId", pipeline_id),
+        ("pipelineRunId", pipeline_run_id),
+    ] {
+        if value.is_none() && fields.get(name).is_some_and(|v| !v.is_null()) {
+            tracing::warn!(
+                target: "yunxiao_appstack",
+                field = name,
+                "answer field is not a non-negative integer; it is kept in `raw` only"
+            );
+        }
+    }
+
+    Ok(ExecuteReleaseStageResponse {
+        object,
+        pipeline_id,
+        pipeline_run_id,
+        request_id,
+        status,
+        raw,
+    })
+}
+
+/// Parses a non-2xx answer (or a 2xx that carries an error) into an [`ApiError`]. Any body is
+/// accepted: the documented JSON shape, Alibaba's `Code`/`Message` shape, HTML, nothing.
+pub(crate) fn parse_api_error(
+    status: u16,
+    headers: &AnswerHeaders,
+    body: &[u8],
+    token: Option<&AccessToken>,
+) -> Error {
+    let json: Option<Map<String, Value>> = match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let field = |names: &[&str]| json.as_ref().and_then(|m| string_field(m, names));
+    let clean = |value: Option<String>, max: usize| value.map(|v| scrub(token, &one_line(&v, max)));
+
+    let api = ApiError {
+        status,
+        error_code: clean(field(&["errorCode", "code", "Code"]), 200),
+        error_message: clean(field(&["errorMessage", "message", "Message"]), 1000),
+        request_id: clean(field(&["requestId", "RequestId"]), 128)
+            .or_else(|| headers.request_id.clone()),
+        trace_id: clean(field(&["traceId", "TraceId"]), 128),
+        retry_after: headers.retry_after,
+        body: scrub(token, &cut_utf8_lossy(body, policy::ERROR_BODY_KEEP_BYTES)),
+    };
+    Error::Api(Box::new(api))
+}
+
+/// A number, or a string holding one, as a non-negative integer.
+fn lenient_u64(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            let f = n.as_f64()?;
+            // 2^64 as f64; integral floats below it convert exactly.
+            (f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&f))
+                .then_some(f as u64)
+        }),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    }
+}
+
+/// The first of `names` present as a non-empty string (or a number, written out).
+fn string_field(map: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|name| match map.get(*name)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// The body as text, cut to at most `max` bytes on a character boundary.
+fn cut_utf8_lossy(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(max + 4)]);
+    if text.len() <= max {
+        return text.into_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// A short one-line excerpt of a body, for messages.
+fn excerpt(body: &[u8]) -> String {
+    let text = cut_utf8_lossy(body, policy::ERROR_EXCERPT_CHARS * 4);
+    format!("{:?}", one_line(&text, policy::ERROR_EXCERPT_CHARS))
+}
+
+fn scrub(token: Option<&AccessToken>, text: &str) -> String {
+    match token {
+        Some(token) => token.scrub(text),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn headers() -> AnswerHeaders {
+        AnswerHeaders {
+            request_id: Some("hdr-id".into()),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn success_fields_are_lenient() {
+        let r = parse_success(200, &headers(), br#"{"object": 1}"#, None).expect("ok");
+        assert_eq!(
+            (r.object, r.pipeline_run_id, r.run_id()),
+            (Some(1), None, Some(1))
+        );
+        assert_eq!(r.request_id.as_deref(), Some("hdr-id"));
+        let r = parse_success(
+            200,
+            &headers(),
+            br#"{"object": "7", "pipelineId": 12.0, "pipelineRunId": "18446744073709551615", "requestId": "b"}"#,
+            None,
+        )
+        .expect("ok");
+        assert_eq!(r.object, Some(7));
+        assert_eq!(r.pipeline_id, Some(12));
+        assert_eq!(r.run_id(), Some(u64::MAX));
+        assert_eq!(r.request_id.as_deref(), Some("b"));
+        let r = parse_success(
+            200,
+            &headers(),
+            br#"{"object": -1, "pipelineRunId": "x"}"#,
+            None,
+        )
+        .expect("ok");
+        assert_eq!((r.object, r.run_id()), (None, None));
+    }
+
+    #[test]
+    fn bad_success_bodies_are_decode_errors() {
+        for body in [&b""[..], b"  ", b"<html>", b"[1]", b"{\"object\": 1,"] {
+            let err = parse_success(200, &headers(), body, None).expect_err("decode");
+            assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+            assert!(err.may_have_executed());
+        }
+    }
+
+    #[test]
+    fn an_error_wrapped_in_a_200_is_an_api_error() {
+        let err = parse_success(
+            200,
+            &headers(),
+            br#"{"errorCode": "Oops", "errorMessage": "no"}"#,
+            None,
+        )
+        .expect_err("error");
+        assert_eq!(
+            err.api().and_then(|a| a.error_code.as_deref()),
+            Some("Oops")
+        );
+    }
+
+    #[test]
+    fn documented_error_body() {
+        let body = json!({"errorCode": "InvalidTokenError", "errorMessage": "bad token pt-secret-1",
+            "requestId": "r1", "traceId": "t1", "httpStatus": "401"});
+        let token = AccessToken::new("pt-secret-1");
+        let err = parse_api_error(401, &headers(), body.to_string().as_bytes(), Some(&token));
+        let api = err.api().expect("api");
+        assert_eq!(api.error_code.as_deref(), Some("InvalidTokenError"));
+        assert_eq!(api.error_message.as_deref(), Some("bad token ****"));
+        assert_eq!(api.request_id.as_deref(), Some("r1"));
+        assert_eq!(api.trace_id.as_deref(), Some("t1"));
+        assert!(!api.body.contains("pt-secret-1"));
+        assert_eq!(
+            err.to_string(),
+            "HTTP 401 InvalidTokenError: bad token **** (request id r1)"
+        );
+    }
+
+    #[test]
+    fn html_and_empty_error_bodies_still_say_something() {
+        let err = parse_api_error(
+            502,
+            &headers(),
+            b"<html><body>\n<h1>502 Bad Gateway</h1></body></html>",
+            None,
+        );
+        assert_eq!(
+            err.to_string(),
+            "HTTP 502: <html><body> <h1>502 Bad Gateway</h1></body></html> (request id hdr-id)"
+        );
+        let err = parse_api_error(503, &AnswerHeaders::default(), b"", None);
+        assert_eq!(err.to_string(), "HTTP 503: Service Unavailable");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("0.5", now),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn cutting_keeps_characters_whole() {
+        let text = "应用".repeat(10);
+        let cut = cut_utf8_lossy(text.as_bytes(), 7);
+        assert_eq!(cut, "应用");
+    }
+}

@@ -1,0 +1,55 @@
+//! Parsing never panics: arbitrary bytes as bodies, arbitrary strings as ids.
+
+use proptest::prelude::*;
+use yunxiao_appstack::{ClientBuilder, ExecuteReleaseStageRequest, parse_answer, prepare};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn any_body_with_any_status_gives_a_result_or_a_typed_error(
+        status in 100u16..600,
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+    ) {
+        match parse_answer(status, &body) {
+            Ok(response) => prop_assert!((200..300).contains(&status) && response.raw.is_object()),
+            Err(error) => {
+                let _ = (error.to_string(), error.kind(), error.may_have_executed(), error.message());
+            }
+        }
+    }
+
+    #[test]
+    fn json_shaped_bodies_never_panic(
+        status in prop_oneof![Just(200u16), Just(429u16), Just(500u16), 100u16..600],
+        object in any::<Option<i64>>(),
+        run in ".{0,30}",
+        code in ".{0,30}",
+        float in any::<f64>(),
+    ) {
+        let body = serde_json::json!({
+            "object": object, "pipelineRunId": run, "pipelineId": float,
+            "errorCode": code, "errorMessage": run, "requestId": float,
+        });
+        let _ = parse_answer(status, body.to_string().as_bytes());
+    }
+
+    #[test]
+    fn any_ids_give_a_request_or_an_invalid_request(
+        org in ".{0,12}", app in ".{0,12}", wf in ".{0,12}", stage in ".{0,12}",
+        key in ".{0,8}", value in ".{0,8}",
+    ) {
+        let config = ClientBuilder::new().ignore_environment().token("pt-x").resolve().expect("valid");
+        let request = ExecuteReleaseStageRequest::new(app.clone(), wf, stage)
+            .organization_id(org)
+            .variable(key, value);
+        match prepare(&config, &request) {
+            Ok(prepared) => {
+                // Every id stays inside its own segment: the path has exactly its fixed slashes.
+                prop_assert_eq!(prepared.url.path().matches('/').count(), 11);
+                prop_assert!(prepared.url.path().ends_with(":execute"));
+            }
+            Err(error) => prop_assert_eq!(error.kind().as_str(), "invalid_request"),
+        }
+    }
+}
