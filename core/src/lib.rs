@@ -56,6 +56,11 @@ pub use request::{
 pub use response::{ExecuteReleaseStageResponse, parse_retry_after};
 pub use secret::AccessToken;
 
+// The Rust examples of the README compile as doctests, so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// Parses the body of an answer as the client would, for tests and fuzzing: `status` and
 /// `body` in, a response or a typed error out. Never panics.
 pub fn parse_answer(status: u16, body: &[u8]) -> Result<ExecuteReleaseStageResponse, Error> {
