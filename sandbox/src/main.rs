@@ -1,0 +1,142 @@
+//! `yunxiao-sandbox`: run the Yunxiao AppStack OpenAPI stand-in from the command line.
+//!
+//! Prints its base URL as the first line of stdout, logs to stderr, stops on SIGINT/SIGTERM.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing::level_filters::LevelFilter;
+use tracing::{error, info, warn};
+use yunxiao_sandbox::{DEFAULT_MAX_RECORDS, Fixture, SandboxConfig, Server};
+
+/// A local stand-in for the Yunxiao AppStack OpenAPI (ExecuteChangeRequestReleaseStage).
+///
+/// Prints its base URL (e.g. http://127.0.0.1:43210) as the first line of stdout. Control API
+/// under /_sandbox/ (health, requests, faults, reset, recording, fixture).
+#[derive(Debug, Parser)]
+#[command(name = "yunxiao-sandbox", version, about)]
+struct Args {
+    /// Interface to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+
+    /// Port to bind; 0 picks a free port.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+
+    /// Fixture file (JSON); default: the built-in fixture.
+    #[arg(long, value_name = "FILE")]
+    fixture: Option<PathBuf>,
+
+    /// Token to accept in x-yunxiao-token, overriding the fixture's.
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+
+    /// Start with request recording off (turn it on with PUT /_sandbox/recording).
+    #[arg(long)]
+    no_record: bool,
+
+    /// How many recorded requests to keep (oldest dropped first).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDS)]
+    max_records: usize,
+
+    /// Log level on stderr: off, error, warn, info, debug or trace (debug logs every request).
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    log_level: LevelFilter,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(args.log_level)
+        .with_target(false)
+        .init();
+
+    let fixture = match &args.fixture {
+        Some(path) => match Fixture::load(path) {
+            Ok(fixture) => fixture,
+            Err(e) => {
+                error!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Fixture::builtin(),
+    };
+    if args.token.as_deref() == Some("") {
+        error!("--token must not be empty");
+        return ExitCode::from(2);
+    }
+    let config = SandboxConfig {
+        fixture,
+        token: args.token,
+        record: !args.no_record,
+        max_records: args.max_records,
+        host: args.host,
+        port: args.port,
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            error!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: SandboxConfig) -> std::io::Result<()> {
+    // Install the signal handlers before announcing the URL: a SIGTERM sent right after the
+    // first line must reach them, not the default disposition.
+    let shutdown = shutdown_signal()?;
+    let server = Server::bind(config).await?;
+    announce(server.base_url());
+    server.serve_until(shutdown).await?;
+    info!("stopped");
+    Ok(())
+}
+
+/// Prints the base URL as the first line of stdout and flushes it at once.
+fn announce(base_url: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{base_url}").and_then(|()| stdout.flush()) {
+        warn!("cannot write the base URL to stdout: {e}");
+    }
+}
+
+/// A future that completes on SIGINT or SIGTERM (Ctrl-C elsewhere); handlers are registered
+/// when this function returns.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => info!("SIGINT received"),
+            _ = terminate.recv() => info!("SIGTERM received"),
+        }
+    })
+}
+
+/// A future that completes on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+}

@@ -1,0 +1,161 @@
+//! The sandbox's shared state and the typed, in-process handle to it.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::faults::{Fault, FaultQueue};
+use crate::fixture::{Fixture, FixtureIndex};
+use crate::recording::{RecordedRequest, RequestLog};
+use crate::responses::RequestIds;
+
+/// Everything that changes while the sandbox runs. Held behind one mutex: every critical
+/// section is short (a lookup, a counter, a push).
+#[derive(Debug)]
+pub(crate) struct State {
+    pub fixture: Fixture,
+    pub index: FixtureIndex,
+    pub token_override: Option<String>,
+    /// The effective token (override, else the fixture's), shareable without the lock.
+    token: Arc<str>,
+    pub log: RequestLog,
+    pub faults: FaultQueue,
+}
+
+impl State {
+    /// The token requests must carry: the override if any, else the fixture's.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The effective token as a cheap shared string, for use after the lock is released.
+    pub fn shared_token(&self) -> Arc<str> {
+        Arc::clone(&self.token)
+    }
+
+    fn effective_token(token_override: Option<&str>, fixture: &Fixture) -> Arc<str> {
+        Arc::from(token_override.unwrap_or(fixture.token.as_str()))
+    }
+
+    /// Replaces the fixture; every stage counter restarts at zero.
+    pub fn set_fixture(&mut self, fixture: Fixture) {
+        self.index = FixtureIndex::new(&fixture);
+        self.token = State::effective_token(self.token_override.as_deref(), &fixture);
+        self.fixture = fixture;
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<State>,
+    ids: RequestIds,
+}
+
+/// A cheap, cloneable handle to one sandbox's state: the typed equivalent of the
+/// `/_sandbox/` control API, usable from the thread that runs the tests.
+#[derive(Clone, Debug)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+impl Sandbox {
+    /// A sandbox serving `fixture`. `token` overrides the fixture's token (also across later
+    /// fixture replacements); `record` starts with recording on or off; at most `max_records`
+    /// requests are kept (oldest dropped first).
+    pub fn new(fixture: Fixture, token: Option<String>, record: bool, max_records: usize) -> Self {
+        let state = State {
+            index: FixtureIndex::new(&fixture),
+            token: State::effective_token(token.as_deref(), &fixture),
+            fixture,
+            token_override: token,
+            log: RequestLog::new(record, max_records),
+            faults: FaultQueue::default(),
+        };
+        Sandbox {
+            inner: Arc::new(Inner {
+                state: Mutex::new(state),
+                ids: RequestIds::new(),
+            }),
+        }
+    }
+
+    /// Locks the state. A poisoned lock is recovered: every update leaves the state
+    /// consistent, so a panic elsewhere cannot corrupt it.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The request id generator.
+    pub(crate) fn ids(&self) -> &RequestIds {
+        &self.inner.ids
+    }
+
+    /// The token requests must carry in `x-yunxiao-token` right now.
+    pub fn token(&self) -> String {
+        self.lock().token().to_string()
+    }
+
+    /// A copy of the kept request log, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().log.records()
+    }
+
+    /// How many requests were recorded since the log was last cleared (dropped ones included).
+    pub fn request_count(&self) -> u64 {
+        self.lock().log.count()
+    }
+
+    /// Empties the request log and restarts its numbering.
+    pub fn clear_requests(&self) {
+        self.lock().log.clear();
+    }
+
+    /// Whether requests are being recorded.
+    pub fn recording(&self) -> bool {
+        self.lock().log.enabled()
+    }
+
+    /// Turns recording on or off.
+    pub fn set_recording(&self, enabled: bool) {
+        self.lock().log.set_enabled(enabled);
+    }
+
+    /// Queues one fault after those already pending.
+    pub fn push_fault(&self, fault: Fault) {
+        self.lock().faults.push([fault]);
+    }
+
+    /// Queues several faults, in order, after those already pending.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.lock().faults.push(faults);
+    }
+
+    /// The pending faults, in queue order (with their remaining `times`).
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.lock().faults.pending().to_vec()
+    }
+
+    /// Drops every pending fault.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// A copy of the current fixture.
+    pub fn fixture(&self) -> Fixture {
+        self.lock().fixture.clone()
+    }
+
+    /// Replaces the fixture; every stage's run counter restarts at 1.
+    pub fn set_fixture(&self, fixture: Fixture) {
+        self.lock().set_fixture(fixture);
+    }
+
+    /// Clears the request log, the pending faults and every stage's run counter.
+    pub fn reset(&self) {
+        let mut state = self.lock();
+        state.log.clear();
+        state.faults.clear();
+        state.index.reset_counters();
+    }
+}
