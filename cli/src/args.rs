@@ -85,12 +85,18 @@ pub struct ExecuteArgs {
     /// API base URL [default: YUNXIAO_API_BASE_URL, else https://openapi-rdc.aliyuncs.com].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Use region-edition paths (no organizations/{org}/ segment).
-    #[arg(long)]
+    /// Use region-edition paths (no organizations/{org}/ segment) [default: YUNXIAO_EDITION].
+    #[arg(long, conflicts_with = "central")]
     pub region: bool,
+    /// Use centre-edition paths, whatever YUNXIAO_EDITION says.
+    #[arg(long)]
+    pub central: bool,
     /// Seconds allowed per attempt [default: YUNXIAO_TIMEOUT, else 60].
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
+    /// Seconds allowed to open a connection [default: YUNXIAO_CONNECT_TIMEOUT, else 10].
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
     /// Retries when the server certainly did not act [default: YUNXIAO_MAX_RETRIES, else 2].
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,

@@ -27,6 +27,8 @@ pub enum Exit {
     Connection = 9,
     /// A 2xx answer that could not be read (not JSON, too large).
     Decode = 10,
+    /// Interrupted by Ctrl-C (SIGINT), as shells report it: 128 + 2.
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -52,7 +54,7 @@ impl Exit {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
    0  the stage started (or --dry-run printed the request)
-   1  the server refused the call with another status (409, 3xx, ...)
+   1  the server answered with another error status (409, 3xx, ...)
    2  bad command-line usage
    3  invalid request or configuration, or HTTP 400: nothing started
    4  HTTP 401/403: token missing, invalid, expired or without permission
@@ -62,6 +64,7 @@ Exit codes:
    8  timeout (after sending, the stage may have started)
    9  connection failed or broke (after sending, the stage may have started)
   10  a 2xx answer that could not be read: the stage has probably started
+ 130  interrupted (Ctrl-C): the stage may have started if the request was sent
 
 Environment:
   YUNXIAO_ACCESS_TOKEN     the personal access token (or --token-file)

@@ -3,7 +3,7 @@
 mod args;
 mod exit;
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
             .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
             .init();
     }
     let code = match cli.command {
@@ -94,8 +95,20 @@ fn run(args: ExecuteArgs) -> Result<Exit, Error> {
         .enable_all()
         .build()
         .map_err(|e| config_error(&format!("cannot start the I/O runtime: {e}")))?;
-    let response = runtime.block_on(client.execute_release_stage(&request))?;
-    report_success(&response, args.output);
+    let response = runtime.block_on(async {
+        tokio::select! {
+            response = client.execute_release_stage(&request) => Some(response),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(response) = response else {
+        // The request may already be on the wire: say so, as every other ambiguous end does.
+        eprintln!(
+            "interrupted: the request may have been sent, so the release stage may have started; check its runs before trying again"
+        );
+        return Ok(Exit::Interrupted);
+    };
+    report_success(&response?, args.output);
     Ok(Exit::Success)
 }
 
@@ -113,10 +126,14 @@ fn builder(args: &ExecuteArgs) -> Result<ClientBuilder, Error> {
     if args.region {
         builder = builder.edition(Edition::Region);
     }
+    if args.central {
+        builder = builder.edition(Edition::Central);
+    }
     if let Some(secs) = args.timeout {
-        let timeout = Duration::try_from_secs_f64(secs)
-            .map_err(|_| config_error("--timeout must be a number of seconds above 0"))?;
-        builder = builder.request_timeout(timeout);
+        builder = builder.request_timeout(seconds("--timeout", secs)?);
+    }
+    if let Some(secs) = args.connect_timeout {
+        builder = builder.connect_timeout(seconds("--connect-timeout", secs)?);
     }
     if let Some(n) = args.max_retries {
         builder = builder.max_retries(n);
@@ -150,6 +167,16 @@ fn request(args: &ExecuteArgs) -> Result<ExecuteReleaseStageRequest, Error> {
         request = request.extra_params(read_json("--params", text)?);
     }
     Ok(request)
+}
+
+/// A positive number of seconds given to `flag`.
+fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
+    match Duration::try_from_secs_f64(secs) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(config_error(&format!(
+            "{flag} must be a number of seconds above 0, got {secs}"
+        ))),
+    }
 }
 
 fn split_pair<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), Error> {

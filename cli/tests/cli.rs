@@ -86,8 +86,9 @@ fn prints_the_run_id() {
         serde_json::json!({"params": {"FLOW_INST_RUNNING_COMMENT": "from the cli", "K": "V=W", "repo": "main"}})
     );
     assert!(
-        stderr(&output).contains("attempt=1") || stderr(&output).contains("attempt"),
-        "verbose logs attempts"
+        stderr(&output).contains("attempt=1"),
+        "verbose logs attempts: {}",
+        stderr(&output)
     );
 }
 
@@ -292,4 +293,103 @@ fn help_documents_every_exit_code() {
             "exit code {code} in --help"
         );
     }
+}
+
+#[test]
+fn ctrl_c_during_a_call_warns_that_the_stage_may_have_started() {
+    let sandbox = sandbox();
+    sandbox.push_fault(Fault::delay(5_000));
+    let child = Command::new(env!("CARGO_BIN_EXE_yunxiao-appstack"))
+        .args([
+            "release-stage",
+            "execute",
+            "--org",
+            "sandbox-org",
+            "--app",
+            "my-web-service",
+            "--workflow",
+            "wf-main",
+            "--stage",
+            "stage-deploy",
+            "--base-url",
+            sandbox.base_url(),
+        ])
+        .env("YUNXIAO_ACCESS_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Wait until the request reached the sandbox, then interrupt.
+    let started = std::time::Instant::now();
+    while sandbox.request_count() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the request arrives"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("exits");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "exits promptly"
+    );
+    assert_eq!(output.status.code(), Some(130));
+    assert!(
+        stderr(&output).contains("may have started"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn central_overrides_the_edition_from_the_environment() {
+    let sandbox = sandbox();
+    let base = [
+        "release-stage",
+        "execute",
+        "--org",
+        "sandbox-org",
+        "--app",
+        "my-web-service",
+        "--workflow",
+        "wf-main",
+        "--stage",
+        "stage-deploy",
+        "--base-url",
+        sandbox.base_url(),
+        "--dry-run",
+    ];
+    let env = [
+        ("YUNXIAO_ACCESS_TOKEN", TOKEN),
+        ("YUNXIAO_EDITION", "region"),
+    ];
+    let region = stdout(&run(&base, &env));
+    assert!(!region.contains("/organizations/"), "{region}");
+    let mut central_args = base.to_vec();
+    central_args.push("--central");
+    let central = stdout(&run(&central_args, &env));
+    assert!(central.contains("/organizations/sandbox-org/"), "{central}");
+    let mut both = central_args.clone();
+    both.push("--region");
+    assert_eq!(
+        run(&both, &env).status.code(),
+        Some(2),
+        "--central and --region conflict"
+    );
+}
+
+#[test]
+fn a_zero_timeout_names_the_flag() {
+    let sandbox = sandbox();
+    for flag in ["--timeout", "--connect-timeout"] {
+        let output = execute(&sandbox, &[flag, "0"]);
+        assert_eq!(output.status.code(), Some(3));
+        assert!(stderr(&output).contains(flag), "{}", stderr(&output));
+    }
+    assert_eq!(sandbox.request_count(), 0);
 }

@@ -14,7 +14,8 @@ use crate::request::ExecuteReleaseStageRequest;
 use crate::response::ExecuteReleaseStageResponse;
 
 /// A blocking client; cheap to clone, `Send + Sync`, one connection pool and one runtime shared
-/// by every clone.
+/// by every clone. Dropping the last clone stops the runtime, waiting at most about a second
+/// for its worker thread.
 #[derive(Clone)]
 pub struct Client {
     client: crate::Client,
@@ -90,23 +91,38 @@ impl Client {
     /// Starts one run of a release stage, blocking the calling thread until the answer; see
     /// [`crate::Client::execute_release_stage`].
     ///
-    /// Fails with [`Error::Configuration`] instead of panicking when called from inside an
-    /// async runtime, where blocking would stall it: use the async client there.
+    /// Works from any thread. Inside an async runtime (a `spawn_blocking` closure, say) the
+    /// call runs on this client's own runtime while the calling thread waits; calling it from
+    /// an async task works too but blocks that task's worker thread: use the async client
+    /// there.
     pub fn execute_release_stage(
         &self,
         request: &ExecuteReleaseStageRequest,
     ) -> Result<ExecuteReleaseStageResponse, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::configuration(
-                "the blocking client was called from inside an async runtime; use yunxiao_appstack::Client there",
-            ));
-        }
         let runtime = self
             .runtime
             .0
             .as_ref()
             .expect("the runtime is only taken in Drop, after the last clone is gone");
-        runtime.block_on(self.client.execute_release_stage(request))
+        if tokio::runtime::Handle::try_current().is_err() {
+            // The common case: the future runs on the calling thread, so many threads calling
+            // at once are many pollers, not a queue behind one worker.
+            return runtime.block_on(self.client.execute_release_stage(request));
+        }
+        // Inside a runtime, `block_on` would panic: run on ours and wait for the answer.
+        let client = self.client.clone();
+        let request = request.clone();
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        runtime.spawn(async move {
+            let outcome = client.execute_release_stage(&request).await;
+            // The receiver only goes away if the waiting thread died; nothing to tell then.
+            let _ = sender.send(outcome);
+        });
+        receiver.recv().unwrap_or_else(|_| {
+            Err(Error::configuration(
+                "the I/O runtime stopped before the call finished",
+            ))
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::endpoint::{self, PreparedRequest};
 use crate::error::{Error, TimeoutPhase, one_line};
+use crate::policy;
 use crate::request::ExecuteReleaseStageRequest;
 use crate::response::{self, AnswerHeaders, ExecuteReleaseStageResponse};
 use crate::retry::{self, RetryDecision};
@@ -83,18 +84,26 @@ impl Client {
         let user_agent = HeaderValue::from_str(config.user_agent())
             .map_err(|_| Error::configuration("the user agent is not a valid header value"))?;
         headers.insert(USER_AGENT, user_agent);
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .default_headers(headers)
             // Never follow redirects: a POST must not be replayed elsewhere, and the token must
             // not travel to another host.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout().min(config.request_timeout()))
+            // Retries are this crate's decision alone (see `retry`), whatever features other
+            // crates switch on in reqwest.
+            .retry(reqwest::retry::never())
+            .http1_only()
+            .connect_timeout(connect_timeout(&config))
             .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| {
-                Error::configuration(format!("cannot build the HTTP client: {}", error_chain(&e)))
-            })?;
+            .pool_idle_timeout(policy::POOL_IDLE_TIMEOUT);
+        if config.base_url().scheme() == "http" {
+            // Plain http is allowed for loopback (or on explicit request); an HTTP_PROXY from
+            // the environment must not carry the token off the machine in clear text.
+            http = http.no_proxy();
+        }
+        let http = http.build().map_err(|e| {
+            Error::configuration(format!("cannot build the HTTP client: {}", error_chain(&e)))
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -119,7 +128,19 @@ impl Client {
     ///
     /// Sends the request once, and again only when the server certainly did not act on it (the
     /// connection never opened; a 429; a 503 with `Retry-After`), at most `max_retries` times.
-    /// An invalid request fails before anything is sent.
+    /// Each attempt has `request_timeout` from connecting to the last byte of the answer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] before anything is sent when an id or parameter is invalid;
+    /// otherwise the error of the last attempt — see [`Error::kind`], and
+    /// [`Error::may_have_executed`] before retrying on your own.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future stops the call. If the request was already sent, the stage may
+    /// have started and no error will say so: wrap the call in your own timeout only if you can
+    /// check the stage's runs afterwards (the client's own timeouts return a typed error).
     pub async fn execute_release_stage(
         &self,
         request: &ExecuteReleaseStageRequest,
@@ -208,9 +229,7 @@ impl Client {
                 }
                 .into());
             }
-            Ok(Err(e)) => {
-                return Err(classify_send_error(&e, config.connect_timeout().min(timeout)).into());
-            }
+            Ok(Err(e)) => return Err(classify_send_error(&e, config).into()),
             Ok(Ok(response)) => response,
         };
 
@@ -282,13 +301,24 @@ impl Client {
     }
 }
 
+/// The connector's timeout: the configured one, but always a little before the attempt's
+/// deadline, so that a connection that never opened is reported as such (nothing sent,
+/// retried) rather than as a timeout after sending.
+fn connect_timeout(config: &ClientConfig) -> Duration {
+    let before_deadline = config
+        .request_timeout()
+        .saturating_sub(policy::CONNECT_DEADLINE_MARGIN)
+        .max(Duration::from_millis(1));
+    config.connect_timeout().min(before_deadline)
+}
+
 /// Sorts a failure of `send()` by whether the request can have reached the server.
-fn classify_send_error(error: &reqwest::Error, connect_timeout: Duration) -> Error {
+fn classify_send_error(error: &reqwest::Error, config: &ClientConfig) -> Error {
     if error.is_connect() {
         if error.is_timeout() || chain_has_timeout(error) {
             return Error::Timeout {
                 phase: TimeoutPhase::Connect,
-                after: connect_timeout,
+                after: connect_timeout(config),
             };
         }
         return Error::Connect {
@@ -298,7 +328,7 @@ fn classify_send_error(error: &reqwest::Error, connect_timeout: Duration) -> Err
     if error.is_timeout() {
         return Error::Timeout {
             phase: TimeoutPhase::Response,
-            after: connect_timeout,
+            after: config.request_timeout(),
         };
     }
     Error::ConnectionLost {

@@ -239,7 +239,8 @@ impl ClientBuilder {
             None => env.get(ENV_ACCESS_TOKEN)?.map(AccessToken::new),
         };
         if let Some(token) = &token {
-            validate::token(token)?;
+            validate::token(token)
+                .map_err(|e| name_source(e, self.token.is_none(), ENV_ACCESS_TOKEN))?;
         }
 
         let base_url_text = match &self.base_url {
@@ -436,7 +437,7 @@ fn resolve_duration(
     option: &str,
     default: Duration,
 ) -> Result<Duration, Error> {
-    const MAX: Duration = Duration::from_secs(24 * 60 * 60);
+    const MAX: Duration = policy::MAX_TIMEOUT;
     let (value, source) = match explicit {
         Some(value) => (value, option),
         None => match env.get(variable)? {
@@ -501,10 +502,8 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, Error> {
 
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
-        Host::Domain(name) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
+        // Only `localhost` itself: `*.localhost` may be resolved through DNS to anywhere.
+        Host::Domain(name) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
         Host::Ipv4(ip) => ip.is_loopback(),
         Host::Ipv6(ip) => ip.is_loopback(),
     }
@@ -539,7 +538,7 @@ mod tests {
     #[test]
     fn explicit_beats_environment_beats_default() {
         let b = ClientBuilder::new().environment([
-            (ENV_ACCESS_TOKEN, "pt-env"),
+            (ENV_ACCESS_TOKEN, "pt-env-token"),
             (ENV_MAX_RETRIES, "5"),
             (ENV_TIMEOUT, "2.5"),
             (ENV_EDITION, "region"),
@@ -571,7 +570,7 @@ mod tests {
             (ENV_ORGANIZATION_ID, "org\nid"),
         ] {
             let err = builder()
-                .environment([(ENV_ACCESS_TOKEN, "pt-x"), (var, value)])
+                .environment([(ENV_ACCESS_TOKEN, "pt-test-token"), (var, value)])
                 .resolve()
                 .expect_err(value);
             assert!(matches!(err, Error::Configuration { .. }), "{err:?}");

@@ -123,7 +123,7 @@ mod tests {
     fn config(base: &str, edition: Edition) -> ClientConfig {
         ClientBuilder::new()
             .ignore_environment()
-            .token("pt-t")
+            .token("pt-test-token")
             .base_url(base)
             .edition(edition)
             .organization_id("org")
@@ -155,7 +155,7 @@ mod tests {
     fn central_needs_an_organization() {
         let config = ClientBuilder::new()
             .ignore_environment()
-            .token("pt-t")
+            .token("pt-test-token")
             .resolve()
             .expect("valid");
         let err =

@@ -60,8 +60,8 @@ pub enum Error {
         message: String,
     },
 
-    /// The server answered 2xx, but not with the JSON object this call returns. The stage has
-    /// most likely started.
+    /// The server answered 2xx, but not with the JSON object this call returns (or with an
+    /// error code inside it). The stage has most likely started.
     #[error("{}", decode_message(.message, .status, .request_id.as_deref()))]
     #[non_exhaustive]
     Decode {
@@ -87,6 +87,9 @@ pub enum Error {
 }
 
 /// The kind of an [`Error`], with a stable string code shared by every binding and the CLI.
+///
+/// Both the string codes and the numeric values are stable: bindings (the C ABI's
+/// `yx_error_kind`) expose the numbers, and a kind is never renumbered or reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[repr(u8)]
@@ -105,7 +108,7 @@ pub enum ErrorKind {
     NotFound = 6,
     /// HTTP 429.
     RateLimited = 7,
-    /// Any other non-2xx status below 500 (409, 3xx…).
+    /// Any other status below 500 that is not a success (409, 3xx…).
     ApiStatus = 8,
     /// HTTP 500 and above.
     Server = 9,
@@ -156,7 +159,7 @@ impl ErrorKind {
         }
     }
 
-    /// The kind of an answer with this HTTP status (for non-2xx statuses).
+    /// The kind of an error answer with this HTTP status.
     pub const fn from_status(status: u16) -> ErrorKind {
         match status {
             400 => ErrorKind::BadRequest,
@@ -228,8 +231,8 @@ pub struct ApiError {
 impl ApiError {
     /// Whether the server may have started a run despite answering with this status.
     ///
-    /// False for 4xx (429 included) and 3xx answers, and for a 503 carrying `Retry-After` (the
-    /// server's word that it did not act); true for every other 5xx.
+    /// False for 4xx answers (429 included) and for a 503 carrying `Retry-After` (the server's
+    /// word that it did not act); true for every other status, 3xx and 5xx included.
     pub fn may_have_executed(&self) -> bool {
         status_may_have_executed(self.status, self.retry_after.is_some())
     }
@@ -275,9 +278,11 @@ impl fmt::Display for ApiError {
 }
 
 /// Whether an answer with this status may have started a run; see [`ApiError::may_have_executed`].
+///
+/// A 3xx is not certain: a 302/303 after a POST commonly means "done, look there".
 pub(crate) fn status_may_have_executed(status: u16, has_retry_after: bool) -> bool {
     match status {
-        300..=499 => false,
+        400..=499 => false,
         503 => !has_retry_after,
         _ => true,
     }
@@ -299,8 +304,8 @@ impl Error {
 
     /// Whether the server may have started a pipeline run despite this error.
     ///
-    /// `false` only when it certainly did not: nothing was sent, or the server answered 4xx,
-    /// 429, 3xx or 503 with `Retry-After`. Before retrying a call yourself when this is `true`,
+    /// `false` only when it certainly did not: nothing was sent, or the server answered 4xx
+    /// (429 included) or 503 with `Retry-After`. Before retrying a call yourself when this is `true`,
     /// check the release stage's runs — a blind retry may deploy twice.
     pub fn may_have_executed(&self) -> bool {
         match self {

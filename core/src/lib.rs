@@ -28,7 +28,7 @@
 //!
 //! Bindings for Python, Node and C wrap this crate and decide nothing of their own.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod blocking;
 mod client;
@@ -63,6 +63,7 @@ struct ReadmeDoctests;
 
 /// Parses the body of an answer as the client would, for tests and fuzzing: `status` and
 /// `body` in, a response or a typed error out. Never panics.
+#[doc(hidden)]
 pub fn parse_answer(status: u16, body: &[u8]) -> Result<ExecuteReleaseStageResponse, Error> {
     let headers = response::AnswerHeaders::default();
     if (200..300).contains(&status) {

@@ -38,6 +38,28 @@ pub const ERROR_BODY_KEEP_BYTES: usize = 4 * 1024;
 /// How much of a non-JSON error body is quoted in an error message.
 pub const ERROR_EXCERPT_CHARS: usize = 200;
 
+/// Longest request id, trace id or error code kept from an answer, in characters.
+pub const ID_MAX_CHARS: usize = 128;
+
+/// Longest error message kept from an answer, in characters.
+pub const MESSAGE_MAX_CHARS: usize = 1000;
+
+/// How long an idle pooled connection is kept. Shorter than common server and load-balancer
+/// keep-alive limits, so a reused connection is rarely one the server is closing — which would
+/// surface as a `ConnectionLost` after sending.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Largest accepted request or connect timeout.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How much sooner than the attempt's deadline the connect timeout fires when the two would
+/// coincide, so that a connection that never opened is reported (and retried) as such.
+pub const CONNECT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+
+/// Shortest accepted access token: real ones are about 40 characters, and a very short one could
+/// not be told apart from ordinary text when it is scrubbed from messages.
+pub const MIN_TOKEN_CHARS: usize = 8;
+
 /// The ceiling of the backoff before retry number `retry` (0-based): `BACKOFF_BASE × 2^retry`,
 /// capped at [`BACKOFF_CAP`]. The actual wait is drawn uniformly from `[0, ceiling]` (full jitter).
 pub fn backoff_ceiling(retry: u32) -> Duration {

@@ -40,7 +40,7 @@ pub struct ExecuteReleaseStageRequest {
     variables: Vec<(String, String)>,
     branches: Vec<(String, String)>,
     release_branch_repo_info: Option<ReleaseBranchRepoInfo>,
-    extra_params: Option<Value>,
+    extra_params: Vec<Value>,
 }
 
 impl ExecuteReleaseStageRequest {
@@ -115,9 +115,10 @@ impl ExecuteReleaseStageRequest {
     }
 
     /// Raw extra entries of `params`, for anything newer than this crate. Must be a JSON
-    /// object; its keys must not repeat a key given by another helper.
+    /// object; its keys must not repeat a key given by another helper (or by an earlier call of
+    /// this one: calls add up, they never replace).
     pub fn extra_params(mut self, params: Value) -> Self {
-        self.extra_params = Some(params);
+        self.extra_params.push(params);
         self
     }
 
@@ -176,18 +177,15 @@ impl ExecuteReleaseStageRequest {
                 value,
             )?;
         }
-        match &self.extra_params {
-            None => {}
-            Some(Value::Object(extra)) => {
-                for (key, value) in extra {
-                    params.insert("params", key, value.clone())?;
-                }
-            }
-            Some(other) => {
+        for extra in &self.extra_params {
+            let Value::Object(extra) = extra else {
                 return Err(Error::invalid_request(format!(
                     "params must be a JSON object, not {}",
-                    json_type_name(other)
+                    json_type_name(extra)
                 )));
+            };
+            for (key, value) in extra {
+                params.insert("params", key, value.clone())?;
             }
         }
         Ok(params.map)

@@ -31,6 +31,10 @@ pub struct ExecuteReleaseStageResponse {
 
 impl ExecuteReleaseStageResponse {
     /// The run id: `pipelineRunId`, else `object`.
+    ///
+    /// The current documentation shows answers of `{"object": 1}` only, where `1` may be a
+    /// success flag rather than a run number; `pipeline_run_id` is the execution number the
+    /// follow-up calls take, when the answer has it.
     pub fn run_id(&self) -> Option<u64> {
         self.pipeline_run_id.or(self.object)
     }
@@ -53,7 +57,7 @@ impl AnswerHeaders {
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
-                .map(|v| one_line(v, 128))
+                .map(|v| one_line(v, policy::ID_MAX_CHARS))
         };
         Self {
             request_id: text("x-acs-request-id").or_else(|| text("x-request-id")),
@@ -86,7 +90,7 @@ pub(crate) fn parse_success(
 ) -> Result<ExecuteReleaseStageResponse, Error> {
     let decode_error = |message: String| Error::Decode {
         status,
-        message: scrub(token, &message),
+        message,
         request_id: headers.request_id.clone(),
     };
     let raw: Value = match serde_json::from_slice(body) {
@@ -98,32 +102,48 @@ pub(crate) fn parse_success(
         Err(e) => {
             return Err(decode_error(format!(
                 "the body is not JSON ({e}): {}",
-                excerpt(body)
+                excerpt(body, token)
             )));
         }
     };
     let Value::Object(fields) = &raw else {
         return Err(decode_error(format!(
             "the body is JSON but not an object: {}",
-            excerpt(body)
+            excerpt(body, token)
         )));
     };
 
     let object = fields.get("object").and_then(lenient_u64);
     let pipeline_id = fields.get("pipelineId").and_then(lenient_u64);
     let pipeline_run_id = fields.get("pipelineRunId").and_then(lenient_u64);
-    let request_id =
-        string_field(fields, &["requestId", "RequestId"]).or_else(|| headers.request_id.clone());
+    let request_id = string_field(fields, &["requestId", "RequestId"])
+        .map(|id| scrub(token, &one_line(&id, policy::ID_MAX_CHARS)))
+        .or_else(|| headers.request_id.clone());
 
-    // A gateway that wraps an error in a 2xx must not pass for a started run: an error code
-    // and none of the result fields is an error, whatever the status says.
-    let error_code = string_field(fields, &["errorCode", "code", "Code"]);
+    // A gateway that wraps an error in a 2xx must not pass for a started run — nor for a
+    // certain failure: a string error code (or `"success": false`) and none of the result
+    // fields is a decode error, which says the stage has probably started.
+    let error_code = ["errorCode", "code", "Code"]
+        .iter()
+        .find_map(|name| fields.get(*name).and_then(Value::as_str))
+        .filter(|code| !code.trim().is_empty());
     let success_flag = fields.get("success").and_then(Value::as_bool);
     let has_result = ["object", "pipelineId", "pipelineRunId"]
         .iter()
         .any(|k| fields.contains_key(*k));
-    if !has_result && (error_code.is_some() || success_flag == Some(false)) {
-        return Err(parse_api_error(status, headers, body, token));
+    if !has_result
+        && success_flag != Some(true)
+        && (error_code.is_some() || success_flag == Some(false))
+    {
+        let message =
+            string_field(fields, &["errorMessage", "message", "Message"]).unwrap_or_default();
+        let code = error_code.unwrap_or("success=false");
+        let text = format!("the answer carries an error ({code}: {message}) with a success status");
+        return Err(Error::Decode {
+            status,
+            message: scrub(token, &one_line(&text, policy::MESSAGE_MAX_CHARS)),
+            request_id,
+        });
     }
 
     for (name, value) in [
@@ -163,17 +183,24 @@ pub(crate) fn parse_api_error(
         _ => None,
     };
     let field = |names: &[&str]| json.as_ref().and_then(|m| string_field(m, names));
-    let clean = |value: Option<String>, max: usize| value.map(|v| scrub(token, &one_line(&v, max)));
+    // Scrub before cutting: a token straddling the cut must not survive in part.
+    let clean = |value: Option<String>, max: usize| value.map(|v| one_line(&scrub(token, &v), max));
 
     let api = ApiError {
         status,
-        error_code: clean(field(&["errorCode", "code", "Code"]), 200),
-        error_message: clean(field(&["errorMessage", "message", "Message"]), 1000),
-        request_id: clean(field(&["requestId", "RequestId"]), 128)
+        error_code: clean(field(&["errorCode", "code", "Code"]), policy::ID_MAX_CHARS),
+        error_message: clean(
+            field(&["errorMessage", "message", "Message"]),
+            policy::MESSAGE_MAX_CHARS,
+        ),
+        request_id: clean(field(&["requestId", "RequestId"]), policy::ID_MAX_CHARS)
             .or_else(|| headers.request_id.clone()),
-        trace_id: clean(field(&["traceId", "TraceId"]), 128),
+        trace_id: clean(field(&["traceId", "TraceId"]), policy::ID_MAX_CHARS),
         retry_after: headers.retry_after,
-        body: scrub(token, &cut_utf8_lossy(body, policy::ERROR_BODY_KEEP_BYTES)),
+        body: cut(
+            &scrub(token, &String::from_utf8_lossy(body)),
+            policy::ERROR_BODY_KEEP_BYTES,
+        ),
     };
     Error::Api(Box::new(api))
 }
@@ -201,11 +228,10 @@ fn string_field(map: &Map<String, Value>, names: &[&str]) -> Option<String> {
     })
 }
 
-/// The body as text, cut to at most `max` bytes on a character boundary.
-fn cut_utf8_lossy(body: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(max + 4)]);
+/// `text` cut to at most `max` bytes on a character boundary.
+fn cut(text: &str, max: usize) -> String {
     if text.len() <= max {
-        return text.into_owned();
+        return text.to_owned();
     }
     let mut end = max;
     while !text.is_char_boundary(end) {
@@ -214,9 +240,9 @@ fn cut_utf8_lossy(body: &[u8], max: usize) -> String {
     text[..end].to_owned()
 }
 
-/// A short one-line excerpt of a body, for messages.
-fn excerpt(body: &[u8]) -> String {
-    let text = cut_utf8_lossy(body, policy::ERROR_EXCERPT_CHARS * 4);
+/// A short one-line excerpt of a body, for messages: scrubbed, then cut, then quoted.
+fn excerpt(body: &[u8], token: Option<&AccessToken>) -> String {
+    let text = scrub(token, &String::from_utf8_lossy(body));
     format!("{:?}", one_line(&text, policy::ERROR_EXCERPT_CHARS))
 }
 
@@ -278,7 +304,7 @@ mod tests {
     }
 
     #[test]
-    fn an_error_wrapped_in_a_200_is_an_api_error() {
+    fn an_error_wrapped_in_a_200_is_a_decode_error() {
         let err = parse_success(
             200,
             &headers(),
@@ -286,10 +312,46 @@ mod tests {
             None,
         )
         .expect_err("error");
-        assert_eq!(
-            err.api().and_then(|a| a.error_code.as_deref()),
-            Some("Oops")
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        assert!(err.to_string().contains("Oops: no"), "{err}");
+        assert!(err.may_have_executed());
+        // A success flag or a numeric code does not turn a result into an error.
+        parse_success(200, &headers(), br#"{"code": 200, "success": true}"#, None).expect("ok");
+        parse_success(
+            200,
+            &headers(),
+            br#"{"errorCode": "X", "success": true}"#,
+            None,
+        )
+        .expect("ok");
+        let err = parse_success(200, &headers(), br#"{"success": false}"#, None).expect_err("flag");
+        assert!(matches!(err, Error::Decode { .. }));
+    }
+
+    #[test]
+    fn a_token_straddling_a_cut_is_scrubbed_whole() {
+        let token = AccessToken::new("pt-secret-straddle");
+        let mut body = "x".repeat(policy::ERROR_BODY_KEEP_BYTES - 5);
+        body.push_str(token.expose());
+        let err = parse_api_error(500, &headers(), body.as_bytes(), Some(&token));
+        let api = err.api().expect("api");
+        assert!(
+            !api.body.contains("pt-sec"),
+            "{}",
+            &api.body[api.body.len() - 20..]
         );
+        let message = format!(
+            "{{\"errorMessage\": \"{}{}\"}}",
+            "y".repeat(995),
+            token.expose()
+        );
+        let err = parse_api_error(500, &headers(), message.as_bytes(), Some(&token));
+        assert!(!err.to_string().contains("pt-sec"));
+        let quoted = AccessToken::new("pt-\"quoted\"-token");
+        let body = format!("not json {}", quoted.expose());
+        let err =
+            parse_success(200, &headers(), body.as_bytes(), Some(&quoted)).expect_err("decode");
+        assert!(!err.to_string().contains("quoted"), "{err}");
     }
 
     #[test]
@@ -348,7 +410,6 @@ mod tests {
     #[test]
     fn cutting_keeps_characters_whole() {
         let text = "应用".repeat(10);
-        let cut = cut_utf8_lossy(text.as_bytes(), 7);
-        assert_eq!(cut, "应用");
+        assert_eq!(cut(&text, 7), "应用");
     }
 }

@@ -23,9 +23,9 @@ impl AccessToken {
     /// Replaces every occurrence of the token in `text` with `****`, for text that came from
     /// elsewhere (a server that echoes the header back, say) and is about to be shown.
     pub fn scrub(&self, text: &str) -> String {
-        // A very short token would mask ordinary words; tokens are long, and validation rejects
-        // empty ones, but guard anyway so scrubbing never corrupts messages.
-        if self.0.len() < 4 || !text.contains(self.0.as_str()) {
+        // Validation refuses tokens under policy::MIN_TOKEN_CHARS; an empty one (never sent)
+        // must not make `replace` insert the mask between every character.
+        if self.0.is_empty() || !text.contains(self.0.as_str()) {
             return text.to_owned();
         }
         text.replace(self.0.as_str(), MASK)

@@ -15,6 +15,12 @@ pub(crate) fn path_value(field: &str, value: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_request(format!("{field} must not be blank")));
     }
+    if value.trim() != value {
+        // Almost always a copy-paste slip, and the server would answer 404 for `%20my-app`.
+        return Err(Error::invalid_request(format!(
+            "{field} must not start or end with white space"
+        )));
+    }
     if let Some(ch) = value.chars().find(|c| c.is_control()) {
         return Err(Error::invalid_request(format!(
             "{field} must not contain control characters (found U+{:04X})",
@@ -51,6 +57,12 @@ pub(crate) fn token(token: &AccessToken) -> Result<(), Error> {
     let value = token.expose();
     if value.is_empty() {
         return Err(Error::configuration("the access token is empty"));
+    }
+    if value.len() < crate::policy::MIN_TOKEN_CHARS {
+        return Err(Error::configuration(format!(
+            "the access token is too short (under {} characters) to be a real one",
+            crate::policy::MIN_TOKEN_CHARS
+        )));
     }
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::configuration(

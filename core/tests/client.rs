@@ -41,7 +41,7 @@ async fn a_429_then_a_200_is_two_requests() {
 #[tokio::test]
 async fn retry_after_as_an_http_date_is_honoured() {
     let sandbox = sandbox();
-    let when = httpdate_in(Duration::from_secs(1));
+    let when = httpdate_in(Duration::from_secs(2));
     sandbox.push_fault(Fault::respond(503).with_header("Retry-After", when));
     let started = Instant::now();
     client(&sandbox)
@@ -49,9 +49,34 @@ async fn retry_after_as_an_http_date_is_honoured() {
         .await
         .expect("retried");
     assert_eq!(sandbox.request_count(), 2);
-    // HTTP dates have one-second resolution: the wait is at most a second, and not zero
-    // unless the clock crossed a second boundary exactly.
-    assert!(started.elapsed() <= Duration::from_secs(3));
+    // HTTP dates have one-second resolution: "in two seconds" is a wait of one to two.
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(900), "waited {waited:?}");
+    assert!(waited <= Duration::from_secs(3), "waited {waited:?}");
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_a_minute_is_returned_not_waited_for() {
+    let sandbox = sandbox();
+    for value in [httpdate_in(Duration::from_secs(300)), "120".to_owned()] {
+        sandbox.reset();
+        sandbox.push_fault(Fault::respond(503).with_header("Retry-After", value));
+        let started = Instant::now();
+        let err = client(&sandbox)
+            .execute_release_stage(&deploy())
+            .await
+            .expect_err("not waited for");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(
+            err.retry_after()
+                .is_some_and(|d| d > Duration::from_secs(60))
+        );
+        assert!(
+            !err.may_have_executed(),
+            "503 with Retry-After: nothing ran"
+        );
+        assert_eq!(sandbox.request_count(), 1);
+    }
 }
 
 fn httpdate_in(delay: Duration) -> String {
@@ -133,7 +158,7 @@ async fn a_stalled_body_is_a_body_timeout() {
     });
     let client = yunxiao_appstack::Client::builder()
         .ignore_environment()
-        .token("pt-x")
+        .token("pt-test-token")
         .organization_id("o")
         .base_url(format!("http://{addr}"))
         .request_timeout(Duration::from_millis(400))
@@ -180,12 +205,20 @@ async fn connect_failures_are_retried_and_say_nothing_ran() {
         .local_addr()
         .expect("addr")
         .port();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let client = yunxiao_appstack::Client::builder()
         .ignore_environment()
-        .token("pt-x")
+        .token("pt-test-token")
         .organization_id("o")
         .base_url(format!("http://127.0.0.1:{port}"))
-        .max_retries(1)
+        .max_retries(2)
         .build()
         .expect("valid");
     let err = client
@@ -194,6 +227,17 @@ async fn connect_failures_are_retried_and_say_nothing_ran() {
         .expect_err("refused");
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(!err.may_have_executed());
+    let log = captured.text();
+    for attempt in 1..=3 {
+        assert!(
+            log.contains(&format!("attempt={attempt} ")),
+            "attempt {attempt}:\n{log}"
+        );
+    }
+    assert!(
+        !log.contains("attempt=4 "),
+        "no more than max_retries:\n{log}"
+    );
 }
 
 #[tokio::test]
@@ -297,16 +341,20 @@ fn the_blocking_client_is_shared_by_threads() {
     assert_eq!(sandbox.request_count(), 200);
 }
 
-#[tokio::test]
-async fn the_blocking_client_refuses_to_block_a_runtime() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_client_works_inside_spawn_blocking() {
     let sandbox = sandbox();
     let client = builder(&sandbox).build_blocking().expect("valid");
-    let err = client
-        .execute_release_stage(&deploy())
-        .expect_err("inside a runtime");
-    assert_eq!(err.kind(), ErrorKind::Configuration);
-    assert_eq!(sandbox.request_count(), 0);
-    drop(client); // dropping inside a runtime must not panic either
+    let response = tokio::task::spawn_blocking(move || {
+        let response = client.execute_release_stage(&deploy());
+        drop(client); // dropping it inside a runtime must not panic either
+        response
+    })
+    .await
+    .expect("joined")
+    .expect("ok");
+    assert_eq!(response.run_id(), Some(1));
+    assert_eq!(sandbox.request_count(), 1);
 }
 
 #[tokio::test]
@@ -332,6 +380,12 @@ async fn headers_are_exact() {
 /// A writer that keeps what tracing prints.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("utf-8")
+    }
+}
 
 impl Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -391,7 +445,7 @@ async fn the_token_appears_in_no_output() {
     let prepared = client.prepare(&deploy()).expect("valid");
     shown.push(prepared.to_string());
     shown.push(format!("{prepared:?}"));
-    let log = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("utf-8");
+    let log = captured.text();
     assert!(log.contains("attempt=1"), "attempts are logged:\n{log}");
     assert!(log.contains("status=500"), "statuses are logged:\n{log}");
     shown.push(log);

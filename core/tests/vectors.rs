@@ -145,38 +145,44 @@ fn check_error(name: &str, expected: &Value, got: &Error) {
     }
 }
 
+/// Every recorded request must be the expected one: a retry resends exactly the same request.
 fn check_request(name: &str, expected: &Value, sandbox: &SandboxGuard) {
-    let recorded = sandbox.requests();
-    let first = recorded.first().expect("a recorded request");
-    assert_eq!(
-        first.method,
-        expected["method"].as_str().expect("method"),
-        "{name}: method"
-    );
-    assert_eq!(
-        first.path,
-        expected["path"].as_str().expect("path"),
-        "{name}: path"
-    );
-    for (header, value) in expected["headers"].as_object().expect("headers") {
+    for (index, recorded) in sandbox.requests().iter().enumerate() {
+        let name = format!("{name} (request {})", index + 1);
         assert_eq!(
-            first.header(header),
-            value.as_str(),
-            "{name}: header {header}"
+            recorded.method,
+            expected["method"].as_str().expect("method"),
+            "{name}: method"
+        );
+        assert_eq!(
+            recorded.path,
+            expected["path"].as_str().expect("path"),
+            "{name}: path"
+        );
+        for (header, value) in expected["headers"].as_object().expect("headers") {
+            assert_eq!(
+                recorded.header(header),
+                value.as_str(),
+                "{name}: header {header}"
+            );
+        }
+        if let Some(prefix) = expected["user_agent_prefix"].as_str() {
+            let agent = recorded.header("user-agent").unwrap_or_default();
+            assert!(agent.starts_with(prefix), "{name}: user-agent {agent}");
+        }
+        assert_eq!(
+            serde_json::to_value(recorded.token)
+                .expect("serializable")
+                .as_str(),
+            expected["token"].as_str(),
+            "{name}: token"
+        );
+        assert_eq!(
+            recorded.json.as_ref(),
+            Some(&expected["body"]),
+            "{name}: body"
         );
     }
-    if let Some(prefix) = expected["user_agent_prefix"].as_str() {
-        let agent = first.header("user-agent").unwrap_or_default();
-        assert!(agent.starts_with(prefix), "{name}: user-agent {agent}");
-    }
-    assert_eq!(
-        serde_json::to_value(first.token)
-            .expect("serializable")
-            .as_str(),
-        expected["token"].as_str(),
-        "{name}: token"
-    );
-    assert_eq!(first.json.as_ref(), Some(&expected["body"]), "{name}: body");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
