@@ -1,0 +1,2 @@
+// Types of the ESM entry point: the same declarations as the CommonJS entry.
+export * from './index.js';
