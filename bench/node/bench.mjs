@@ -1,0 +1,70 @@
+// Node contenders of `make bench`: the yunxiao-appstack binding against global fetch and
+// undici.request, all sending the same execute request to the same sandbox and parsing JSON.
+//
+//   node bench.mjs CONTENDER BASE_URL TOKEN CALLS CONCURRENCY
+//
+// prints one JSON line (contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
+// rss_kb_end). Run by bench/run.py.
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+
+const require = createRequire(import.meta.url);
+const [contender, baseUrl, token, callsText, concurrencyText] = process.argv.slice(2);
+const calls = Number(callsText);
+const concurrency = Number(concurrencyText);
+const ORG = 'sandbox-org';
+const PATH = `/oapi/v1/appstack/organizations/${ORG}/apps/my-web-service/releaseWorkflows/wf-main/releaseStages/stage-deploy:execute`;
+const BODY = JSON.stringify({ params: { FLOW_INST_RUNNING_COMMENT: 'bench', IMAGE_TAG: '1.4.2' } });
+const url = baseUrl.replace(/\/$/, '') + PATH;
+const headers = { 'x-yunxiao-token': token, 'content-type': 'application/json', accept: 'application/json' };
+
+let call;
+if (contender === 'yx') {
+  const { Client } = require('../../bindings-node');
+  const client = new Client({ token, baseUrl, organizationId: ORG });
+  const request = {
+    appName: 'my-web-service', releaseWorkflowSn: 'wf-main', releaseStageSn: 'stage-deploy',
+    comment: 'bench', variables: { IMAGE_TAG: '1.4.2' },
+  };
+  call = async () => (await client.executeReleaseStage(request)).runId;
+} else if (contender === 'fetch') {
+  call = async () => {
+    const response = await fetch(url, { method: 'POST', headers, body: BODY });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return (await response.json()).pipelineRunId;
+  };
+} else if (contender === 'undici') {
+  const { request, Agent } = await import('undici');
+  const dispatcher = new Agent({ connections: concurrency });
+  call = async () => {
+    const { statusCode, body } = await request(url, { method: 'POST', headers, body: BODY, dispatcher });
+    if (statusCode !== 200) throw new Error(`HTTP ${statusCode}`);
+    return (await body.json()).pipelineRunId;
+  };
+} else {
+  console.error(`unknown contender ${contender}`);
+  process.exit(2);
+}
+
+const rssKb = () => Math.round(process.memoryUsage.rss() / 1024);
+for (let i = 0; i < Math.min(200, calls); i++) await call();
+const latencies = [];
+let done = 0;
+let half = 0;
+const perWorker = Math.floor(calls / concurrency);
+const started = performance.now();
+await Promise.all(Array.from({ length: concurrency }, async () => {
+  for (let i = 0; i < perWorker; i++) {
+    const t = performance.now();
+    await call();
+    latencies.push(performance.now() - t);
+    if (++done === Math.floor(calls / 2)) half = rssKb();
+  }
+}));
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (q) => latencies[Math.round((latencies.length - 1) * q)] ?? 0;
+console.log(JSON.stringify({
+  contender, calls: latencies.length, concurrency, seconds,
+  p50_ms: pct(0.5), p99_ms: pct(0.99), rss_kb_half: half, rss_kb_end: rssKb(),
+}));

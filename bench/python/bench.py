@@ -1,0 +1,163 @@
+"""Python contenders of `make bench`: our Client and AsyncClient against requests, httpx and
+aiohttp, all sending the same execute request to the same sandbox and parsing the answer.
+
+    python bench.py CONTENDER BASE_URL TOKEN CALLS CONCURRENCY
+
+prints one JSON line: contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
+rss_kb_end. Run by bench/run.py, never timed inside a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any, Awaitable, Callable, Dict, List
+
+ORG = "sandbox-org"
+APP, WORKFLOW, STAGE = "my-web-service", "wf-main", "stage-deploy"
+PATH = f"/oapi/v1/appstack/organizations/{ORG}/apps/{APP}/releaseWorkflows/{WORKFLOW}/releaseStages/{STAGE}:execute"
+BODY = {"params": {"FLOW_INST_RUNNING_COMMENT": "bench", "IMAGE_TAG": "1.4.2"}}
+WARMUP = 200
+
+
+def rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def percentile(sorted_values: List[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    return sorted_values[round((len(sorted_values) - 1) * q)] * 1000.0
+
+
+def report(contender: str, latencies: List[float], seconds: float, concurrency: int, half: int) -> None:
+    latencies.sort()
+    print(json.dumps({
+        "contender": contender, "calls": len(latencies), "concurrency": concurrency,
+        "seconds": seconds, "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
+        "rss_kb_half": half, "rss_kb_end": rss_kb(),
+    }))
+
+
+def run_sync(contender: str, call: Callable[[], int], calls: int) -> None:
+    for _ in range(min(WARMUP, calls)):
+        call()
+    latencies: List[float] = []
+    half = 0
+    clock = time.perf_counter
+    started = clock()
+    for i in range(calls):
+        t = clock()
+        call()
+        latencies.append(clock() - t)
+        if i + 1 == calls // 2:
+            half = rss_kb()
+    report(contender, latencies, clock() - started, 1, half)
+
+
+async def run_async(contender: str, call: Callable[[], Awaitable[int]], calls: int, concurrency: int) -> None:
+    for _ in range(min(WARMUP, calls)):
+        await call()
+    latencies: List[float] = []
+    state = {"done": 0, "half": 0}
+    clock = time.perf_counter
+    per_worker = calls // concurrency
+
+    async def worker() -> None:
+        for _ in range(per_worker):
+            t = clock()
+            await call()
+            latencies.append(clock() - t)
+            state["done"] += 1
+            if state["done"] == calls // 2:
+                state["half"] = rss_kb()
+
+    started = clock()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    report(contender, latencies, clock() - started, concurrency, state["half"])
+
+
+def main() -> None:
+    contender, base_url, token, calls_text, concurrency_text = sys.argv[1:6]
+    calls, concurrency = int(calls_text), int(concurrency_text)
+    url = base_url.rstrip("/") + PATH
+    headers: Dict[str, str] = {"x-yunxiao-token": token, "Accept": "application/json"}
+
+    if contender == "yx-client":
+        import yunxiao_appstack as yx
+        client = yx.Client(token=token, base_url=base_url, organization_id=ORG)
+
+        def yx_call() -> int:
+            run = client.execute_release_stage(
+                app_name=APP, release_workflow_sn=WORKFLOW, release_stage_sn=STAGE,
+                comment="bench", variables={"IMAGE_TAG": "1.4.2"})
+            return int(run.run_id)
+        run_sync(contender, yx_call, calls)
+    elif contender == "yx-async":
+        import yunxiao_appstack as yx
+
+        async def main_async() -> None:
+            async with yx.AsyncClient(token=token, base_url=base_url, organization_id=ORG) as client:
+                async def call() -> int:
+                    run = await client.execute_release_stage(
+                        app_name=APP, release_workflow_sn=WORKFLOW, release_stage_sn=STAGE,
+                        comment="bench", variables={"IMAGE_TAG": "1.4.2"})
+                    return int(run.run_id)
+                await run_async(contender, call, calls, concurrency)
+        asyncio.run(main_async())
+    elif contender == "requests":
+        import requests
+        session = requests.Session()
+
+        def requests_call() -> int:
+            response = session.post(url, json=BODY, headers=headers, timeout=60)
+            response.raise_for_status()
+            return int(response.json()["pipelineRunId"])
+        run_sync(contender, requests_call, calls)
+    elif contender == "httpx":
+        import httpx
+        http = httpx.Client(timeout=60)
+
+        def httpx_call() -> int:
+            response = http.post(url, json=BODY, headers=headers)
+            response.raise_for_status()
+            return int(response.json()["pipelineRunId"])
+        run_sync(contender, httpx_call, calls)
+    elif contender == "httpx-async":
+        import httpx
+
+        async def main_httpx() -> None:
+            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+            async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+                async def call() -> int:
+                    response = await http.post(url, json=BODY, headers=headers)
+                    response.raise_for_status()
+                    return int(response.json()["pipelineRunId"])
+                await run_async(contender, call, calls, concurrency)
+        asyncio.run(main_httpx())
+    elif contender == "aiohttp":
+        import aiohttp
+
+        async def main_aiohttp() -> None:
+            connector = aiohttp.TCPConnector(limit=concurrency)
+            timeout = aiohttp.ClientTimeout(total=60)
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+                async def call() -> int:
+                    async with session.post(url, json=BODY, headers=headers) as response:
+                        response.raise_for_status()
+                        body: Any = await response.json()
+                        return int(body["pipelineRunId"])
+                await run_async(contender, call, calls, concurrency)
+        asyncio.run(main_aiohttp())
+    else:
+        sys.exit(f"unknown contender {contender}")
+
+
+if __name__ == "__main__":
+    main()
