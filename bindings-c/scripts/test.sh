@@ -109,8 +109,8 @@ fi
 echo "sandbox at $YX_SANDBOX_URL"
 
 # --- 4. compile ---------------------------------------------------------------------------------
-# The README's example: every ```c block with a main() in the C section's README, and in the
-# top-level README once the section is merged there.
+# The README's example: every ```c block with a main() in the project README's C section (and in
+# the package README, should it grow one).
 mkdir -p "$work/src"
 extract_examples() {
   local n=0 readme

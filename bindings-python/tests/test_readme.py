@@ -1,5 +1,5 @@
-"""The Python examples of bindings-python/README.md run against the sandbox and type-check
-under `mypy --strict`."""
+"""The Python examples of the project README (its Python section) run against the sandbox and
+type-check under `mypy --strict`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from yunxiao_appstack import _native
 
 from support import Sandbox, run_python
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def python_blocks() -> List[str]:

@@ -94,7 +94,11 @@ pub(crate) fn parse_success(
         request_id: headers.request_id.clone(),
     };
     let raw: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
+        // An answer that echoes the token back must not carry it into `raw` either.
+        Ok(value) => match token {
+            Some(token) if contains(body, token.expose().as_bytes()) => scrub_json(value, token),
+            _ => value,
+        },
         Err(e) if body.iter().all(u8::is_ascii_whitespace) => {
             let _ = e;
             return Err(decode_error("the body is empty".to_owned()));
@@ -246,6 +250,27 @@ fn excerpt(body: &[u8], token: Option<&AccessToken>) -> String {
     format!("{:?}", one_line(&text, policy::ERROR_EXCERPT_CHARS))
 }
 
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `value` with the token scrubbed from every string in it, keys included.
+fn scrub_json(value: Value, token: &AccessToken) -> Value {
+    match value {
+        Value::String(text) => Value::String(token.scrub(&text)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| scrub_json(v, token)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (token.scrub(&k), scrub_json(v, token)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 fn scrub(token: Option<&AccessToken>, text: &str) -> String {
     match token {
         Some(token) => token.scrub(text),
@@ -326,6 +351,19 @@ mod tests {
         .expect("ok");
         let err = parse_success(200, &headers(), br#"{"success": false}"#, None).expect_err("flag");
         assert!(matches!(err, Error::Decode { .. }));
+    }
+
+    #[test]
+    fn a_success_that_echoes_the_token_keeps_it_out_of_raw() {
+        let token = AccessToken::new("pt-echoed-secret");
+        let body = br#"{"object": 1, "note": "you sent pt-echoed-secret", "nested": [{"pt-echoed-secret": 1}]}"#;
+        let response = parse_success(200, &headers(), body, Some(&token)).expect("ok");
+        assert!(
+            !response.raw.to_string().contains("pt-echoed-secret"),
+            "{}",
+            response.raw
+        );
+        assert_eq!(response.object, Some(1));
     }
 
     #[test]
