@@ -176,11 +176,13 @@ def run(mode: str) -> Report:
 
         # Leak check: the same client over many calls; RSS at the half and at the end.
         n = str(m["rss"])
-        measure(report, "rust", "rust core", True, [rust, "core", base_url, TOKEN, n, "16"], 16, rss=True)
-        measure(report, "python", "yx-async", True, [py, pyb, "yx-async", base_url, TOKEN, n, "16"], 16, rss=True)
-        measure(report, "node", "yx", True, ["node", "bench.mjs", "yx", base_url, TOKEN, n, "16"], 16, cwd=node_dir, rss=True)
+        # `rss` makes every harness keep no latencies (and collect garbage where there is a GC).
+        measure(report, "rust", "rust core", True, [rust, "core", base_url, TOKEN, n, "16", "rss"], 16, rss=True)
+        measure(report, "python", "yx-client", True, [py, pyb, "yx-client", base_url, TOKEN, n, "1", "rss"], 1, rss=True)
+        measure(report, "python", "yx-async", True, [py, pyb, "yx-async", base_url, TOKEN, n, "16", "rss"], 16, rss=True)
+        measure(report, "node", "yx", True, ["node", "--expose-gc", "bench.mjs", "yx", base_url, TOKEN, n, "16", "rss"], 16, cwd=node_dir, rss=True)
         if (cbench / "bench-yx").exists():
-            measure(report, "c", "yx threads", True, [str(cbench / "bench-yx"), base_url, TOKEN, n, "4"], 4, rss=True)
+            measure(report, "c", "yx threads", True, [str(cbench / "bench-yx"), base_url, TOKEN, n, "4", "rss"], 4, rss=True)
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)

@@ -1,7 +1,8 @@
 /* C contender of `make bench`: yx_execute_release_stage on one client, from THREADS threads.
  *
- *   bench-yx BASE_URL TOKEN CALLS THREADS
+ *   bench-yx BASE_URL TOKEN CALLS THREADS [rss]
  *
+ * (with `rss`, latencies are not written, so the harness touches no new memory)
  * prints one JSON line (contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
  * rss_kb_end). Run by bench/run.py. */
 #define _POSIX_C_SOURCE 200809L
@@ -18,6 +19,7 @@
 static struct yx_client *client;
 static long per_thread;
 static double *latencies;
+static int keep_latencies = 1;
 static long done_calls, half_at;
 static long rss_half;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,7 +61,7 @@ static void *worker(void *arg) {
   for (long i = 0; i < per_thread; i++) {
     double t = now();
     call();
-    mine[i] = now() - t;
+    if (keep_latencies) mine[i] = now() - t;
     pthread_mutex_lock(&lock);
     if (++done_calls == half_at) rss_half = rss_kb();
     pthread_mutex_unlock(&lock);
@@ -73,10 +75,11 @@ static int compare(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: bench-yx BASE_URL TOKEN CALLS THREADS\n");
+  if (argc != 5 && !(argc == 6 && strcmp(argv[5], "rss") == 0)) {
+    fprintf(stderr, "usage: bench-yx BASE_URL TOKEN CALLS THREADS [rss]\n");
     return 2;
   }
+  keep_latencies = argc == 5;
   long calls = atol(argv[3]), threads = atol(argv[4]);
   struct yx_options *options = yx_options_new();
   struct yx_error *error = NULL;

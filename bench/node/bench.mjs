@@ -1,15 +1,17 @@
 // Node contenders of `make bench`: the yunxiao-appstack binding against global fetch and
 // undici.request, all sending the same execute request to the same sandbox and parsing JSON.
 //
-//   node bench.mjs CONTENDER BASE_URL TOKEN CALLS CONCURRENCY
+//   node [--expose-gc] bench.mjs CONTENDER BASE_URL TOKEN CALLS CONCURRENCY [rss]
 //
-// prints one JSON line (contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
+// prints one JSON line (with `rss`, no latencies are kept and garbage is collected before each
+// RSS reading when --expose-gc is given, so only memory the client keeps is counted) (contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
 // rss_kb_end). Run by bench/run.py.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
-const [contender, baseUrl, token, callsText, concurrencyText] = process.argv.slice(2);
+const [contender, baseUrl, token, callsText, concurrencyText, mode] = process.argv.slice(2);
+const keepLatencies = mode !== 'rss';
 const calls = Number(callsText);
 const concurrency = Number(concurrencyText);
 const ORG = 'sandbox-org';
@@ -46,7 +48,10 @@ if (contender === 'yx') {
   process.exit(2);
 }
 
-const rssKb = () => Math.round(process.memoryUsage.rss() / 1024);
+const rssKb = () => {
+  if (!keepLatencies && globalThis.gc) globalThis.gc();
+  return Math.round(process.memoryUsage.rss() / 1024);
+};
 for (let i = 0; i < Math.min(200, calls); i++) await call();
 const latencies = [];
 let done = 0;
@@ -57,7 +62,7 @@ await Promise.all(Array.from({ length: concurrency }, async () => {
   for (let i = 0; i < perWorker; i++) {
     const t = performance.now();
     await call();
-    latencies.push(performance.now() - t);
+    if (keepLatencies) latencies.push(performance.now() - t);
     if (++done === Math.floor(calls / 2)) half = rssKb();
   }
 }));
@@ -65,6 +70,6 @@ const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (q) => latencies[Math.round((latencies.length - 1) * q)] ?? 0;
 console.log(JSON.stringify({
-  contender, calls: latencies.length, concurrency, seconds,
+  contender, calls: perWorker * concurrency, concurrency, seconds,
   p50_ms: pct(0.5), p99_ms: pct(0.99), rss_kb_half: half, rss_kb_end: rssKb(),
 }));

@@ -1,9 +1,10 @@
 """Python contenders of `make bench`: our Client and AsyncClient against requests, httpx and
 aiohttp, all sending the same execute request to the same sandbox and parsing the answer.
 
-    python bench.py CONTENDER BASE_URL TOKEN CALLS CONCURRENCY
+    python bench.py CONTENDER BASE_URL TOKEN CALLS CONCURRENCY [rss]
 
-prints one JSON line: contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
+prints one JSON line (with ``rss``, no latencies are kept and garbage is collected before each
+RSS reading, so only memory the client keeps is counted): contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
 rss_kb_end. Run by bench/run.py, never timed inside a test.
 """
 
@@ -20,6 +21,16 @@ APP, WORKFLOW, STAGE = "my-web-service", "wf-main", "stage-deploy"
 PATH = f"/oapi/v1/appstack/organizations/{ORG}/apps/{APP}/releaseWorkflows/{WORKFLOW}/releaseStages/{STAGE}:execute"
 BODY = {"params": {"FLOW_INST_RUNNING_COMMENT": "bench", "IMAGE_TAG": "1.4.2"}}
 WARMUP = 200
+KEEP_LATENCIES = True
+
+
+def rss_now() -> int:
+    """RSS after collecting garbage when measuring memory, so only what is kept counts."""
+    if not KEEP_LATENCIES:
+        import gc
+
+        gc.collect()
+    return rss_kb()
 
 
 def rss_kb() -> int:
@@ -36,12 +47,12 @@ def percentile(sorted_values: List[float], q: float) -> float:
     return sorted_values[round((len(sorted_values) - 1) * q)] * 1000.0
 
 
-def report(contender: str, latencies: List[float], seconds: float, concurrency: int, half: int) -> None:
+def report(contender: str, latencies: List[float], calls: int, seconds: float, concurrency: int, half: int) -> None:
     latencies.sort()
     print(json.dumps({
-        "contender": contender, "calls": len(latencies), "concurrency": concurrency,
+        "contender": contender, "calls": calls, "concurrency": concurrency,
         "seconds": seconds, "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
-        "rss_kb_half": half, "rss_kb_end": rss_kb(),
+        "rss_kb_half": half, "rss_kb_end": rss_now(),
     }))
 
 
@@ -55,10 +66,11 @@ def run_sync(contender: str, call: Callable[[], int], calls: int) -> None:
     for i in range(calls):
         t = clock()
         call()
-        latencies.append(clock() - t)
+        if KEEP_LATENCIES:
+            latencies.append(clock() - t)
         if i + 1 == calls // 2:
-            half = rss_kb()
-    report(contender, latencies, clock() - started, 1, half)
+            half = rss_now()
+    report(contender, latencies, calls, clock() - started, 1, half)
 
 
 async def run_async(contender: str, call: Callable[[], Awaitable[int]], calls: int, concurrency: int) -> None:
@@ -73,18 +85,21 @@ async def run_async(contender: str, call: Callable[[], Awaitable[int]], calls: i
         for _ in range(per_worker):
             t = clock()
             await call()
-            latencies.append(clock() - t)
+            if KEEP_LATENCIES:
+                latencies.append(clock() - t)
             state["done"] += 1
             if state["done"] == calls // 2:
-                state["half"] = rss_kb()
+                state["half"] = rss_now()
 
     started = clock()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    report(contender, latencies, clock() - started, concurrency, state["half"])
+    report(contender, latencies, per_worker * concurrency, clock() - started, concurrency, state["half"])
 
 
 def main() -> None:
+    global KEEP_LATENCIES
     contender, base_url, token, calls_text, concurrency_text = sys.argv[1:6]
+    KEEP_LATENCIES = sys.argv[6:7] != ["rss"]
     calls, concurrency = int(calls_text), int(concurrency_text)
     url = base_url.rstrip("/") + PATH
     headers: Dict[str, str] = {"x-yunxiao-token": token, "Accept": "application/json"}

@@ -1,7 +1,8 @@
 //! Rust contenders of `make bench`: our core client against a bare reqwest loop sending the
 //! same request and parsing the same answer, so the difference is the cost of our layer.
 //!
-//! `yunxiao-bench-rust CONTENDER BASE_URL TOKEN CALLS CONCURRENCY` prints one JSON line:
+//! `yunxiao-bench-rust CONTENDER BASE_URL TOKEN CALLS CONCURRENCY [rss]` prints one JSON line
+//! (with `rss`, no latencies are kept, so the harness adds no memory of its own):
 //! `{"contender", "calls", "concurrency", "seconds", "latencies_us": [...sorted sample],
 //! "rss_kb_half", "rss_kb_end"}`; the driver (`bench/run.py`) turns it into the table.
 
@@ -73,7 +74,12 @@ fn rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-async fn run<C: Contender>(contender: Arc<C>, calls: usize, concurrency: usize) -> Value {
+async fn run<C: Contender>(
+    contender: Arc<C>,
+    calls: usize,
+    concurrency: usize,
+    keep_latencies: bool,
+) -> Value {
     // Warm up: open the connections, fill the caches.
     for _ in 0..200.min(calls) {
         contender.call().await;
@@ -88,11 +94,13 @@ async fn run<C: Contender>(contender: Arc<C>, calls: usize, concurrency: usize) 
         let half_rss = Arc::clone(&half_rss);
         let done = Arc::clone(&done);
         workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(per_worker);
+            let mut latencies = Vec::with_capacity(if keep_latencies { per_worker } else { 0 });
             for _ in 0..per_worker {
                 let t = Instant::now();
                 contender.call().await;
-                latencies.push(t.elapsed());
+                if keep_latencies {
+                    latencies.push(t.elapsed());
+                }
                 if done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 == calls / 2 {
                     half_rss.store(rss_kb(), std::sync::atomic::Ordering::Relaxed);
                 }
@@ -107,7 +115,7 @@ async fn run<C: Contender>(contender: Arc<C>, calls: usize, concurrency: usize) 
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     serde_json::json!({
-        "calls": latencies.len(),
+        "calls": per_worker * concurrency,
         "concurrency": concurrency,
         "seconds": seconds,
         "p50_ms": percentile(&latencies, 0.50),
@@ -127,8 +135,12 @@ fn percentile(sorted: &[Duration], q: f64) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [contender, base_url, token, calls, concurrency] = args.as_slice() else {
-        eprintln!("usage: yunxiao-bench-rust core|reqwest BASE_URL TOKEN CALLS CONCURRENCY");
+    let (args, keep_latencies) = match args.split_last() {
+        Some((last, rest)) if last == "rss" => (rest, false),
+        _ => (args.as_slice(), true),
+    };
+    let [contender, base_url, token, calls, concurrency] = args else {
+        eprintln!("usage: yunxiao-bench-rust core|reqwest BASE_URL TOKEN CALLS CONCURRENCY [rss]");
         std::process::exit(2);
     };
     let calls: usize = calls.parse().expect("CALLS is a number");
@@ -152,7 +164,13 @@ fn main() {
                     ExecuteReleaseStageRequest::new("my-web-service", "wf-main", "stage-deploy")
                         .comment("bench")
                         .variable("IMAGE_TAG", "1.4.2");
-                run(Arc::new(Core { client, request }), calls, concurrency).await
+                run(
+                    Arc::new(Core { client, request }),
+                    calls,
+                    concurrency,
+                    keep_latencies,
+                )
+                .await
             }
             "reqwest" => {
                 let http = reqwest::Client::builder()
@@ -168,6 +186,7 @@ fn main() {
                     }),
                     calls,
                     concurrency,
+                    keep_latencies,
                 )
                 .await
             }

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
-from typing import Any, Literal, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 from . import _native
 from ._types import ExecuteReleaseStageResponse, ReleaseBranchRepoInfo
+
+if TYPE_CHECKING:
+    # asyncio costs ~60 ms to import: a deployment script that only uses ``Client`` never pays
+    # for it (``AsyncClient`` callers have imported it already).
+    import asyncio
 
 __all__ = ["Client", "AsyncClient", "execute_release_stage", "Edition"]
 
@@ -285,7 +289,7 @@ class AsyncClient(_BaseClient):
             release_branch_repo_info,
             params,
         )
-        loop = asyncio.get_running_loop()
+        loop = _asyncio().get_running_loop()
         future: asyncio.Future[Tuple[Any, ...]] = loop.create_future()
 
         def on_done(ok: bool, value: Any) -> None:
@@ -348,3 +352,11 @@ def execute_release_stage(
             release_branch_repo_info=release_branch_repo_info,
             params=params,
         )
+
+
+def _asyncio() -> Any:
+    """The asyncio module, imported on first use (see the note at the imports); after the first
+    call this is a lookup in ``sys.modules``."""
+    import asyncio
+
+    return asyncio
