@@ -12,8 +12,9 @@ use yunxiao_appstack::{
     Client, ClientBuilder, ClientConfig, Edition, Error, ExecuteReleaseStageResponse, policy,
 };
 
+use crate::completions::Completions;
 use crate::request::NativeRequest;
-use crate::{convert, errors, logging, runtime, shutdown, wait};
+use crate::{convert, errors, fork, logging, runtime, wait};
 
 /// A core client with its settings resolved once, when it is created.
 ///
@@ -29,14 +30,15 @@ pub(crate) struct NativeClient {
 /// The core client of the current process. Locked only briefly and only by threads attached
 /// to Python, so a `fork()` never copies the lock held.
 struct Slot {
-    pid: u32,
+    /// The fork generation the client was built in.
+    generation: u64,
     client: Option<Client>,
     closed: bool,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if self.pid != std::process::id() {
+        if self.generation != fork::generation() {
             // Dropping the parent's pool here would deregister its sockets from the parent's
             // epoll instance, which the child shares: leak it instead.
             if let Some(inherited) = self.client.take() {
@@ -134,7 +136,7 @@ impl NativeClient {
         Ok(Self {
             config,
             slot: Mutex::new(Slot {
-                pid: std::process::id(),
+                generation: fork::generation(),
                 client: Some(client),
                 closed: false,
             }),
@@ -162,45 +164,30 @@ impl NativeClient {
         }
     }
 
-    /// Starts the request on the runtime and returns at once. When it ends, `on_done(True,
-    /// result_tuple)` or `on_done(False, exception)` is called from a runtime thread (the
-    /// asyncio side passes a `loop.call_soon_threadsafe` wrapper). No thread is created.
+    /// Starts the request on the runtime and returns at once; `future` (an asyncio future of
+    /// the loop that `completions` serves) is settled by `completions.drain()` on the loop's
+    /// thread with the result tuple or the exception. The runtime thread that finishes the
+    /// call never takes the GIL. No thread is created.
     fn start(
         &self,
         py: Python<'_>,
         request: &Bound<'_, NativeRequest>,
-        on_done: Py<PyAny>,
+        completions: &Bound<'_, Completions>,
+        future: Py<PyAny>,
     ) -> PyResult<PendingCall> {
         logging::refresh(py);
         let client = self.client(py)?;
         let handle = runtime::handle().map_err(|e| errors::to_py_err(py, &e))?;
         let request = request.get().inner.clone();
-        let on_done = shutdown::Held::new(on_done);
+        let (id, inbox) = completions.get().register(future)?;
         let task = handle.spawn(async move {
             let outcome = client.execute_release_stage(&request).await;
-            // During interpreter shutdown there is nobody left to tell.
-            let _ = shutdown::with_python(move |py| {
-                let (ok, value) = match outcome {
-                    Ok(response) => match response_tuple(py, &response) {
-                        Ok(tuple) => (true, tuple.into_any()),
-                        Err(err) => (false, err.into_value(py).into_bound(py).into_any()),
-                    },
-                    Err(error) => (
-                        false,
-                        errors::to_py_err(py, &error)
-                            .into_value(py)
-                            .into_bound(py)
-                            .into_any(),
-                    ),
-                };
-                // Fails only when the event loop is already closed: nobody awaits the result.
-                if let Some(on_done) = on_done.bind(py) {
-                    let _ = on_done.call1((ok, value));
-                }
-            });
+            inbox.deliver(id, outcome);
         });
         Ok(PendingCall {
             task: task.abort_handle(),
+            id,
+            completions: completions.clone().unbind(),
         })
     }
 
@@ -210,7 +197,7 @@ impl NativeClient {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         slot.closed = true;
         if let Some(client) = slot.client.take() {
-            if slot.pid == std::process::id() {
+            if slot.generation == fork::generation() {
                 drop(client);
             } else {
                 std::mem::forget(client);
@@ -280,16 +267,16 @@ impl NativeClient {
     /// The core client of this process: the one built at construction, or after a fork a new
     /// one with the same settings.
     fn client(&self, py: Python<'_>) -> PyResult<Client> {
-        let pid = std::process::id();
+        let generation = fork::generation();
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         if slot.closed {
             return Err(PyRuntimeError::new_err("the client is closed"));
         }
-        if slot.pid != pid {
+        if slot.generation != generation {
             if let Some(inherited) = slot.client.take() {
                 std::mem::forget(inherited);
             }
-            slot.pid = pid;
+            slot.generation = generation;
         }
         if let Some(client) = &slot.client {
             return Ok(client.clone());
@@ -305,14 +292,19 @@ impl NativeClient {
 #[pyclass(frozen, module = "yunxiao_appstack._native")]
 pub(crate) struct PendingCall {
     task: tokio::task::AbortHandle,
+    /// The call's id in `completions`.
+    id: u64,
+    completions: Py<Completions>,
 }
 
 #[pymethods]
 impl PendingCall {
-    /// Aborts the call: the request is dropped (its connection closed) and `on_done` is never
-    /// called. Does nothing once the call has ended.
+    /// Aborts the call: the request is dropped (its connection closed) and its future is
+    /// forgotten, never settled. Does nothing once the call has ended.
     fn cancel(&self) {
         self.task.abort();
+        // Released here, attached, rather than wherever the queue ends up.
+        drop(self.completions.get().forget(self.id));
     }
 
     /// Whether the call has ended (delivered, failed or cancelled).
@@ -332,7 +324,7 @@ fn seconds(what: &str, secs: f64) -> Result<Duration, Error> {
 }
 
 /// `(object, pipeline_id, pipeline_run_id, request_id, status, raw)`.
-fn response_tuple<'py>(
+pub(crate) fn response_tuple<'py>(
     py: Python<'py>,
     response: &ExecuteReleaseStageResponse,
 ) -> PyResult<Bound<'py, PyTuple>> {

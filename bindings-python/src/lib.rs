@@ -7,8 +7,10 @@
 //! retries and error kinds all come from the `yunxiao-appstack` crate.
 
 mod client;
+mod completions;
 mod convert;
 mod errors;
+mod fork;
 mod logging;
 mod request;
 mod runtime;
@@ -25,6 +27,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     use std::time::Duration;
     use yunxiao_appstack::policy;
 
+    fork::install();
     logging::install();
     m.add("__version__", yunxiao_appstack::VERSION)?;
     m.add_function(wrap_pyfunction!(shutdown::at_exit, m)?)?;
@@ -41,6 +44,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::PendingCall>()?;
+    m.add_class::<completions::Completions>()?;
     m.add_class::<request::NativeRequest>()?;
     // The core's defaults, so that Python documentation and tests read them instead of
     // restating them.

@@ -11,9 +11,9 @@ use std::sync::{Mutex, PoisonError};
 use tokio::runtime::{Builder, Handle, Runtime};
 use yunxiao_appstack::Error;
 
-/// The runtime and the process it was built in.
+/// The runtime and the fork generation (see `fork`) it was built in.
 struct ProcessRuntime {
-    pid: u32,
+    generation: u64,
     runtime: Runtime,
 }
 
@@ -28,9 +28,12 @@ const MAX_WORKERS: usize = 2;
 
 /// A handle to this process's runtime, creating the runtime if this process has none yet.
 pub(crate) fn handle() -> Result<Handle, Error> {
-    let pid = std::process::id();
+    let generation = crate::fork::generation();
     let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(current) = slot.as_ref().filter(|current| current.pid == pid) {
+    if let Some(current) = slot
+        .as_ref()
+        .filter(|current| current.generation == generation)
+    {
         return Ok(current.runtime.handle().clone());
     }
     if let Some(inherited) = slot.take() {
@@ -48,7 +51,10 @@ pub(crate) fn handle() -> Result<Handle, Error> {
         .build()
         .map_err(|e| Error::configuration(format!("cannot start the I/O runtime: {e}")))?;
     let handle = runtime.handle().clone();
-    *slot = Some(ProcessRuntime { pid, runtime });
+    *slot = Some(ProcessRuntime {
+        generation,
+        runtime,
+    });
     Ok(handle)
 }
 

@@ -2,8 +2,9 @@
 //!
 //! Up to Python 3.13, a thread that needs the GIL after the interpreter began finalizing is
 //! ended on the spot with `pthread_exit`. For a runtime worker in the middle of a Python call
-//! (`call_soon_threadsafe` releases the GIL while it writes to the loop's wake-up socket) that
-//! unwinds Rust frames holding Python references, and the process crashes on its way out.
+//! (a log record handed to `logging`, whose handlers may release the GIL) that unwinds Rust
+//! frames holding Python references, and the process crashes on its way out. (Call results
+//! never enter Python on runtime threads: see `completions`.)
 //!
 //! So an `atexit` hook ([`at_exit`], registered by the package) closes the door before
 //! finalization: runtime threads stop entering Python, and the hook waits for those already
@@ -22,7 +23,7 @@ static CLOSED: AtomicBool = AtomicBool::new(false);
 static INSIDE: AtomicUsize = AtomicUsize::new(0);
 
 /// The longest [`at_exit`] waits for runtime threads to leave Python; they only deliver a
-/// result or a log record, so this is never reached in practice.
+/// log record, so this is never reached in practice.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 
 /// Runs `f` attached to Python from a runtime thread, unless the interpreter is shutting down
@@ -41,38 +42,6 @@ where
     };
     INSIDE.fetch_sub(1, Ordering::SeqCst);
     result
-}
-
-/// A Python reference owned by a runtime task, released with the GIL held whichever thread
-/// drops it (a cancelled task is dropped on a runtime thread).
-///
-/// Dropped without the GIL, pyo3 would queue the reference in its global pending-decref pool,
-/// behind a lock that a `fork()` could copy in the locked state.
-pub(crate) struct Held(Option<Py<PyAny>>);
-
-impl Held {
-    /// Takes ownership of `object`.
-    pub(crate) fn new(object: Py<PyAny>) -> Self {
-        Self(Some(object))
-    }
-
-    /// The object, to be bound once attached.
-    pub(crate) fn bind<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyAny>> {
-        self.0.as_ref().map(|object| object.bind(py))
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        let mut object = self.0.take();
-        if object.is_none() {
-            return;
-        }
-        if with_python(|_py| drop(object.take())).is_none() {
-            // The interpreter is going away: nothing may touch it any more.
-            std::mem::forget(object.take());
-        }
-    }
 }
 
 /// Whether the interpreter is shutting down (the `atexit` hook has run).

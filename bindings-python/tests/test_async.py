@@ -142,6 +142,95 @@ def test_one_client_across_event_loops(sandbox: Sandbox) -> None:
     assert client.closed
 
 
+def open_unix_sockets() -> int:
+    """Unix-domain sockets open in this process (a completion queue is a pair of them; the
+    connection pool's TCP sockets, whose number varies, are not counted)."""
+    with open("/proc/net/unix") as table:
+        unix_inodes = {line.split()[6] for line in list(table)[1:] if len(line.split()) > 6}
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # the directory's own descriptor, closed by now
+        if target.startswith("socket:[") and target[8:-1] in unix_inodes:
+            count += 1
+    return count
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/net/unix"), reason="needs Linux /proc")
+def test_each_loop_releases_its_completion_queue(sandbox: Sandbox) -> None:
+    # Each loop gets a completion queue (a watched socket) while it has calls in flight; it is
+    # released once none is pending, so loop after loop leaks no descriptor.
+    from yunxiao_appstack import _client
+
+    client = sandbox.async_client()
+
+    async def many() -> List[Any]:
+        calls = [client.execute_release_stage(APP, WORKFLOW, STAGE) for _ in range(20)]
+        return [run.run_id for run in await asyncio.gather(*calls)]
+
+    assert sorted(asyncio.run(many())) == list(range(1, 21))
+
+    def settled_count() -> int:
+        # A queue's write end closes when the runtime task that used it last is dropped, a
+        # moment after it delivered: wait until the count holds still.
+        count, deadline = open_unix_sockets(), time.monotonic() + 2
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            count, previous = open_unix_sockets(), count
+            if count == previous:
+                break
+        return count
+
+    before = settled_count()
+    for _ in range(5):
+        asyncio.run(many())
+    assert settled_count() == before
+    assert not _client._queues
+
+
+def test_loops_in_several_threads_at_once(sandbox: Sandbox) -> None:
+    client = sandbox.async_client()
+    results: List[List[Any]] = []
+
+    async def many() -> List[Any]:
+        calls = [client.execute_release_stage(APP, WORKFLOW, STAGE) for _ in range(25)]
+        return [run.run_id for run in await asyncio.gather(*calls)]
+
+    def in_thread() -> None:
+        results.append(asyncio.run(many()))
+
+    threads = [threading.Thread(target=in_thread) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(run_id for ids in results for run_id in ids) == list(range(1, 101))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the abandoned coroutine never ran on
+def test_a_loop_closed_mid_call_does_not_break_other_loops(sandbox: Sandbox) -> None:
+    from yunxiao_appstack import _client
+
+    sandbox.faults({"delay_ms": 500, "times": 1})
+    client = sandbox.async_client(timeout=30)
+    abandoned = asyncio.new_event_loop()
+    task = abandoned.create_task(client.execute_release_stage(APP, WORKFLOW, STAGE))
+    while sandbox.count() == 0:
+        abandoned.run_until_complete(asyncio.sleep(0.01))
+    # Closed with the call in flight and its task never finished.
+    abandoned.close()
+    time.sleep(0.7)
+
+    async def once() -> Any:
+        return (await client.execute_release_stage(APP, WORKFLOW, "stage-build")).run_id
+
+    assert asyncio.run(once()) == 1
+    assert abandoned not in _client._queues
+    del task
+
+
 def test_the_event_loop_keeps_running_during_calls(sandbox: Sandbox) -> None:
     sandbox.faults({"delay_ms": 500})
     ticks = 0

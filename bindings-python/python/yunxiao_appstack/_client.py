@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Dict, Literal, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 from . import _native
 from ._types import ExecuteReleaseStageResponse, ReleaseBranchRepoInfo
@@ -241,14 +242,52 @@ class Client(_BaseClient):
         self._native.close()
 
 
-def _settle(future: asyncio.Future[Tuple[Any, ...]], ok: bool, value: Any) -> None:
-    """Completes ``future`` on its event loop's thread, unless it was cancelled meanwhile."""
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+# One completion queue per event loop with calls in flight (see ``_native.Completions``): the
+# runtime threads push finished calls there without taking the GIL, and the loop drains them
+# all at once when the queue's socket becomes readable. An entry goes when its loop has no
+# call pending, or when the loop is found closed.
+_queues: Dict[Any, _native.Completions] = {}
+
+
+def _completions(loop: asyncio.AbstractEventLoop) -> _native.Completions:
+    """The completion queue of ``loop``, created and watched on first use."""
+    queue = _queues.get(loop)
+    if queue is None:
+        # ``list()`` copies the keys at once: loops of other threads may come and go meanwhile.
+        for other in list(_queues):
+            stale = _queues.get(other)
+            if stale is not None and other.is_closed():
+                _release(other, stale)
+        queue = _native.Completions()
+        loop.add_reader(queue.fileno(), _drain, loop, queue)
+        _queues[loop] = queue
+    return queue
+
+
+def _drain(loop: asyncio.AbstractEventLoop, queue: _native.Completions) -> None:
+    """The ``add_reader`` callback: settles every finished call's future."""
+    if not queue.drain():
+        # Released on the next iteration, once the callbacks just scheduled have run: a loop
+        # that makes one call after another keeps its queue.
+        loop.call_soon(_release_if_idle, loop, queue)
+
+
+def _release_if_idle(loop: asyncio.AbstractEventLoop, queue: _native.Completions) -> None:
+    if not queue.pending:
+        _release(loop, queue)
+
+
+def _release(loop: asyncio.AbstractEventLoop, queue: _native.Completions) -> None:
+    """Stops watching ``queue`` and forgets it; its socket closes with the last reference."""
+    if _queues.get(loop) is queue:
+        _queues.pop(loop, None)
+    if not loop.is_closed():
+        loop.remove_reader(queue.fileno())
+
+
+if hasattr(os, "register_at_fork"):
+    # A forked child builds its own queues: the inherited ones are the parent's.
+    os.register_at_fork(after_in_child=_queues.clear)
 
 
 class AsyncClient(_BaseClient):
@@ -290,19 +329,17 @@ class AsyncClient(_BaseClient):
             params,
         )
         loop = _asyncio().get_running_loop()
+        queue = _queues.get(loop) or _completions(loop)
         future: asyncio.Future[Tuple[Any, ...]] = loop.create_future()
-
-        def on_done(ok: bool, value: Any) -> None:
-            # Runs on a runtime thread: hand the outcome to the loop's own thread.
-            loop.call_soon_threadsafe(_settle, future, ok, value)
-
-        pending = self._native.start(request, on_done)
+        pending = self._native.start(request, queue, future)
         try:
             values = await future
         except BaseException:
             # Cancelled (or the loop is going away): drop the request instead of leaving it
             # running for nobody.
             pending.cancel()
+            if not queue.pending:
+                _release(loop, queue)
             raise
         return ExecuteReleaseStageResponse._from_native(values)
 
