@@ -36,8 +36,9 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     output
 }
 
-fn execute(sandbox: &SandboxGuard, extra: &[&str]) -> Output {
-    let mut args = vec![
+/// The arguments that run the sandbox's `stage-deploy` of `my-web-service`.
+fn stage_args(sandbox: &SandboxGuard) -> Vec<&str> {
+    vec![
         "release-stage",
         "execute",
         "--org",
@@ -50,8 +51,12 @@ fn execute(sandbox: &SandboxGuard, extra: &[&str]) -> Output {
         "stage-deploy",
         "--base-url",
         sandbox.base_url(),
-        "--verbose",
-    ];
+    ]
+}
+
+fn execute(sandbox: &SandboxGuard, extra: &[&str]) -> Output {
+    let mut args = stage_args(sandbox);
+    args.push("--verbose");
     args.extend_from_slice(extra);
     run(&args, &[("YUNXIAO_ACCESS_TOKEN", TOKEN)])
 }
@@ -117,21 +122,10 @@ fn the_token_file_is_read_and_trimmed() {
     std::fs::write(&file, format!("{TOKEN}\n")).expect("written");
     let output = run(
         &[
-            "release-stage",
-            "execute",
-            "--org",
-            "sandbox-org",
-            "--app",
-            "my-web-service",
-            "--workflow",
-            "wf-main",
-            "--stage",
-            "stage-deploy",
-            "--base-url",
-            sandbox.base_url(),
-            "--token-file",
-            file.to_str().expect("utf-8 path"),
-        ],
+            stage_args(&sandbox),
+            vec!["--token-file", file.to_str().expect("utf-8 path")],
+        ]
+        .concat(),
         &[],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -300,20 +294,7 @@ fn ctrl_c_during_a_call_warns_that_the_stage_may_have_started() {
     let sandbox = sandbox();
     sandbox.push_fault(Fault::delay(5_000));
     let child = Command::new(env!("CARGO_BIN_EXE_yunxiao-appstack"))
-        .args([
-            "release-stage",
-            "execute",
-            "--org",
-            "sandbox-org",
-            "--app",
-            "my-web-service",
-            "--workflow",
-            "wf-main",
-            "--stage",
-            "stage-deploy",
-            "--base-url",
-            sandbox.base_url(),
-        ])
+        .args(stage_args(&sandbox))
         .env("YUNXIAO_ACCESS_TOKEN", TOKEN)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -349,21 +330,8 @@ fn ctrl_c_during_a_call_warns_that_the_stage_may_have_started() {
 #[test]
 fn central_overrides_the_edition_from_the_environment() {
     let sandbox = sandbox();
-    let base = [
-        "release-stage",
-        "execute",
-        "--org",
-        "sandbox-org",
-        "--app",
-        "my-web-service",
-        "--workflow",
-        "wf-main",
-        "--stage",
-        "stage-deploy",
-        "--base-url",
-        sandbox.base_url(),
-        "--dry-run",
-    ];
+    let mut base = stage_args(&sandbox);
+    base.push("--dry-run");
     let env = [
         ("YUNXIAO_ACCESS_TOKEN", TOKEN),
         ("YUNXIAO_EDITION", "region"),
