@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs every benchmark contender against one sandbox and writes bench/results/latest.md.
+"""Runs every benchmark contender against one sandbox and writes bench/results/latest.md
+(latest-quick.md for a quick run).
 
     bench/run.py quick|full
 
@@ -299,7 +300,8 @@ def main() -> None:
     text = render(report, mode)
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / "latest.md").write_text(text)
+    # The full run is the one the README quotes; a quick run must not overwrite it.
+    (results / ("latest.md" if mode == "full" else "latest-quick.md")).write_text(text)
     print(text)
 
 
