@@ -105,8 +105,12 @@ describe('worker threads', () => {
     const runIds = await Promise.all(
       Array.from({ length: 3 }, async () => {
         const worker = new Worker(code, { eval: true, workerData: sandbox.url });
-        const [runId] = await once(worker, 'message');
-        const [exitCode] = await once(worker, 'exit');
+        // Listen for both at once: a worker that posts and ends at once can emit 'message' and
+        // 'exit' in the same tick, and a listener added after the first await would miss 'exit'.
+        const message = once(worker, 'message');
+        const exit = once(worker, 'exit');
+        const [runId] = await message;
+        const [exitCode] = await exit;
         assert.equal(exitCode, 0);
         return runId;
       }),
