@@ -58,7 +58,7 @@ fn execute(args: ExecuteArgs) -> Exit {
 
 fn run(args: ExecuteArgs) -> Result<Exit, Error> {
     if args.token.is_some() {
-        return Err(config_error(
+        return Err(Error::configuration(
             "--token is refused: command-line arguments are visible to every user in the process list; use YUNXIAO_ACCESS_TOKEN or --token-file",
         ));
     }
@@ -94,7 +94,7 @@ fn run(args: ExecuteArgs) -> Result<Exit, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| config_error(&format!("cannot start the I/O runtime: {e}")))?;
+        .map_err(|e| Error::configuration(format!("cannot start the I/O runtime: {e}")))?;
     let response = runtime.block_on(async {
         tokio::select! {
             response = client.execute_release_stage(&request) => Some(response),
@@ -116,7 +116,7 @@ fn builder(args: &ExecuteArgs) -> Result<ClientBuilder, Error> {
     let mut builder = ClientBuilder::new().user_agent_suffix("cli");
     if let Some(path) = &args.token_file {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            config_error(&format!("cannot read --token-file {}: {e}", path.display()))
+            Error::configuration(format!("cannot read --token-file {}: {e}", path.display()))
         })?;
         builder = builder.token(text.trim());
     }
@@ -160,7 +160,7 @@ fn request(args: &ExecuteArgs) -> Result<ExecuteReleaseStageRequest, Error> {
     if let Some(text) = &args.release_branch_repo_info {
         let value = read_json("--release-branch-repo-info", text)?;
         let info: ReleaseBranchRepoInfo = serde_json::from_value(value)
-            .map_err(|e| invalid(&format!("--release-branch-repo-info: {e}")))?;
+            .map_err(|e| Error::invalid_request(format!("--release-branch-repo-info: {e}")))?;
         request = request.release_branch_repo_info(info);
     }
     if let Some(text) = &args.params {
@@ -173,7 +173,7 @@ fn request(args: &ExecuteArgs) -> Result<ExecuteReleaseStageRequest, Error> {
 fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
     match Duration::try_from_secs_f64(secs) {
         Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(config_error(&format!(
+        _ => Err(Error::configuration(format!(
             "{flag} must be a number of seconds above 0, got {secs}"
         ))),
     }
@@ -182,7 +182,9 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
 fn split_pair<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), Error> {
     match text.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k, v)),
-        _ => Err(invalid(&format!("{flag} takes NAME=VALUE, got {text:?}"))),
+        _ => Err(Error::invalid_request(format!(
+            "{flag} takes NAME=VALUE, got {text:?}"
+        ))),
     }
 }
 
@@ -193,14 +195,15 @@ fn read_json(flag: &str, text: &str) -> Result<Value, Error> {
             let mut buffer = String::new();
             std::io::stdin()
                 .read_to_string(&mut buffer)
-                .map_err(|e| invalid(&format!("{flag}: cannot read stdin: {e}")))?;
+                .map_err(|e| Error::invalid_request(format!("{flag}: cannot read stdin: {e}")))?;
             buffer
         }
         Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| invalid(&format!("{flag}: cannot read {path}: {e}")))?,
+            .map_err(|e| Error::invalid_request(format!("{flag}: cannot read {path}: {e}")))?,
         None => text.to_owned(),
     };
-    serde_json::from_str(&source).map_err(|e| invalid(&format!("{flag} is not valid JSON: {e}")))
+    serde_json::from_str(&source)
+        .map_err(|e| Error::invalid_request(format!("{flag} is not valid JSON: {e}")))
 }
 
 fn report_success(response: &ExecuteReleaseStageResponse, output: Output) {
@@ -260,12 +263,4 @@ fn report_error(error: &Error, output: Output) {
         }
     };
     drop(written);
-}
-
-fn config_error(message: &str) -> Error {
-    Error::configuration(message)
-}
-
-fn invalid(message: &str) -> Error {
-    Error::invalid_request(message)
 }

@@ -77,6 +77,8 @@ fn execute_url(config: &ClientConfig, request: &ExecuteReleaseStageRequest) -> R
     let mut path = config.base_url().path().trim_end_matches('/').to_owned();
     path.push_str("/oapi/v1/appstack/");
     if config.edition() == Edition::Central {
+        // Both candidates are checked already: the request's by `body()`, the client's when
+        // its settings were resolved.
         let organization_id = request
             .get_organization_id()
             .or(config.organization_id())
@@ -85,7 +87,6 @@ fn execute_url(config: &ClientConfig, request: &ExecuteReleaseStageRequest) -> R
                     "organization_id is required by the central edition: give it on the request, the client, or in YUNXIAO_ORGANIZATION_ID",
                 )
             })?;
-        crate::validate::path_value("organization_id", organization_id)?;
         push_segments(&mut path, &["organizations", organization_id]);
     }
     push_segments(

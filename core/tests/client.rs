@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{builder, client, deploy, sandbox};
+use common::{builder, builder_at, client, deploy, sandbox};
 use tokio::io::AsyncWriteExt;
 use yunxiao_appstack::{Error, ErrorKind, TimeoutPhase};
 use yunxiao_sandbox::Fault;
@@ -156,11 +156,7 @@ async fn a_stalled_body_is_a_body_timeout() {
             .await;
         tokio::time::sleep(Duration::from_secs(5)).await;
     });
-    let client = yunxiao_appstack::Client::builder()
-        .ignore_environment()
-        .token("pt-test-token")
-        .organization_id("o")
-        .base_url(format!("http://{addr}"))
+    let client = builder_at(&format!("http://{addr}"))
         .request_timeout(Duration::from_millis(400))
         .build()
         .expect("valid");
@@ -205,19 +201,8 @@ async fn connect_failures_are_retried_and_say_nothing_ran() {
         .local_addr()
         .expect("addr")
         .port();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let client = yunxiao_appstack::Client::builder()
-        .ignore_environment()
-        .token("pt-test-token")
-        .organization_id("o")
-        .base_url(format!("http://127.0.0.1:{port}"))
+    let (captured, _guard) = Captured::install(tracing::Level::DEBUG);
+    let client = builder_at(&format!("http://127.0.0.1:{port}"))
         .max_retries(2)
         .build()
         .expect("valid");
@@ -382,6 +367,18 @@ async fn headers_are_exact() {
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// Captures every event up to `level` on this thread until the guard is dropped.
+    fn install(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
     fn text(&self) -> String {
         String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("utf-8")
     }
@@ -408,14 +405,7 @@ async fn the_token_appears_in_no_output() {
         ..yunxiao_sandbox::SandboxConfig::default()
     };
     let sandbox = yunxiao_sandbox::spawn(config).expect("starts");
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install(tracing::Level::TRACE);
 
     let client = builder(&sandbox).token(TOKEN).build().expect("valid");
     let mut shown = vec![format!("{client:?}"), format!("{:?}", client.config())];

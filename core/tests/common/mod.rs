@@ -17,10 +17,15 @@ pub fn sandbox() -> SandboxGuard {
 
 /// A builder for the sandbox that ignores the process environment.
 pub fn builder(sandbox: &SandboxGuard) -> ClientBuilder {
+    builder_at(sandbox.base_url()).token(sandbox.token())
+}
+
+/// A builder for any base URL (a bare server of a test's own), ignoring the environment.
+pub fn builder_at(base_url: &str) -> ClientBuilder {
     ClientBuilder::new()
         .ignore_environment()
-        .token(sandbox.token())
-        .base_url(sandbox.base_url())
+        .token("pt-test-token")
+        .base_url(base_url)
         .organization_id(ORG)
         .request_timeout(Duration::from_secs(10))
 }
