@@ -117,7 +117,7 @@ pub unsafe extern "C" fn yx_response_get_status(
     status_out: *mut u16,
 ) -> yx_result {
     // SAFETY: forwarded contract.
-    unsafe { get(response, status_out, |r| Some(r.response.status)) }
+    unsafe { get(response, status_out, |r| Some(r.response.http_status)) }
 }
 
 /// The request id, from the body's `requestId` or the `x-acs-request-id` header: quote it to

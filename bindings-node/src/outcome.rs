@@ -48,7 +48,7 @@ impl From<CoreResponse> for ExecuteReleaseStageResponse {
             pipeline_id: response.pipeline_id.map(Id),
             pipeline_run_id: response.pipeline_run_id.map(Id),
             request_id: response.request_id,
-            status: u32::from(response.status),
+            status: u32::from(response.http_status),
             raw: response.raw,
         }
     }

@@ -336,7 +336,7 @@ pub(crate) fn response_tuple<'py>(
             response.pipeline_id.into_pyobject(py)?.into_any(),
             response.pipeline_run_id.into_pyobject(py)?.into_any(),
             response.request_id.as_deref().into_pyobject(py)?.into_any(),
-            response.status.into_pyobject(py)?.into_any(),
+            response.http_status.into_pyobject(py)?.into_any(),
             raw,
         ],
     )

@@ -161,7 +161,7 @@ impl Client {
                         method = "POST",
                         url = %prepared.url,
                         attempt,
-                        status = response.status,
+                        status = response.http_status,
                         elapsed_ms,
                         request_id = response.request_id.as_deref().unwrap_or(""),
                         "execute_release_stage attempt succeeded"

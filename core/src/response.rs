@@ -23,8 +23,8 @@ pub struct ExecuteReleaseStageResponse {
     pub pipeline_run_id: Option<u64>,
     /// `requestId` from the body, else the `x-acs-request-id` / `x-request-id` header.
     pub request_id: Option<String>,
-    /// The HTTP status of the answer.
-    pub status: u16,
+    /// The HTTP status of the answer (200), not the run's status.
+    pub http_status: u16,
     /// The whole JSON body, as received.
     pub raw: Value,
 }
@@ -169,7 +169,7 @@ pub(crate) fn parse_success(
         pipeline_id,
         pipeline_run_id,
         request_id,
-        status,
+        http_status: status,
         raw,
     })
 }
