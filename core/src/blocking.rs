@@ -7,11 +7,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::Future;
+
 use crate::config::ClientBuilder;
 use crate::endpoint::PreparedRequest;
 use crate::error::Error;
+use crate::operation::Operation;
 use crate::request::ExecuteReleaseStageRequest;
-use crate::response::ExecuteReleaseStageResponse;
 
 /// A blocking client; cheap to clone, `Send + Sync`, one connection pool and one runtime shared
 /// by every clone. Dropping the last clone stops the runtime, waiting at most about a second
@@ -88,33 +90,50 @@ impl Client {
         self.client.prepare(request)
     }
 
-    /// Starts one run of a release stage, blocking the calling thread until the answer; see
-    /// [`crate::Client::execute_release_stage`].
+    /// The exact request `operation` would send, token masked; sends nothing.
+    pub fn prepare_operation<O: Operation + ?Sized>(
+        &self,
+        operation: &O,
+    ) -> Result<PreparedRequest, Error> {
+        self.client.prepare_operation(operation)
+    }
+
+    /// Runs any operation, blocking the calling thread until the answer; see
+    /// [`crate::Client::send`].
     ///
     /// Works from any thread. Inside an async runtime (a `spawn_blocking` closure, say) the
     /// call runs on this client's own runtime while the calling thread waits; calling it from
     /// an async task works too but blocks that task's worker thread: use the async client
     /// there.
-    pub fn execute_release_stage(
-        &self,
-        request: &ExecuteReleaseStageRequest,
-    ) -> Result<ExecuteReleaseStageResponse, Error> {
+    pub fn send<O>(&self, operation: &O) -> Result<O::Output, Error>
+    where
+        O: Operation + Clone + 'static,
+    {
+        let operation = operation.clone();
+        self.run(move |client| async move { client.send(&operation).await })
+    }
+
+    /// Runs `call` on the async client inside, blocking until it finishes.
+    pub(crate) fn run<F, T>(&self, call: impl FnOnce(crate::Client) -> F) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
         let runtime = self
             .runtime
             .0
             .as_ref()
             .expect("the runtime is only taken in Drop, after the last clone is gone");
+        let future = call(self.client.clone());
         if tokio::runtime::Handle::try_current().is_err() {
             // The common case: the future runs on the calling thread, so many threads calling
             // at once are many pollers, not a queue behind one worker.
-            return runtime.block_on(self.client.execute_release_stage(request));
+            return runtime.block_on(future);
         }
         // Inside a runtime, `block_on` would panic: run on ours and wait for the answer.
-        let client = self.client.clone();
-        let request = request.clone();
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         runtime.spawn(async move {
-            let outcome = client.execute_release_stage(&request).await;
+            let outcome = future.await;
             // The receiver only goes away if the waiting thread died; nothing to tell then.
             let _ = sender.send(outcome);
         });

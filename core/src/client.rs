@@ -1,4 +1,4 @@
-//! The async client: one connection pool, the attempt loop, and the safe-retry policy.
+//! The async client: one connection pool and the one attempt loop every operation runs on.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,9 +10,10 @@ use tokio::time::Instant;
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::endpoint::{self, PreparedRequest};
 use crate::error::{Error, TimeoutPhase, one_line};
+use crate::operation::{Answer, CallInfo, HttpMethod, Operation};
 use crate::policy;
 use crate::request::ExecuteReleaseStageRequest;
-use crate::response::{self, AnswerHeaders, ExecuteReleaseStageResponse};
+use crate::response::{self, AnswerHeaders};
 use crate::retry::{self, RetryDecision};
 use crate::secret::AccessToken;
 
@@ -79,7 +80,6 @@ impl Client {
             ))
         })?;
         let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let user_agent = HeaderValue::from_str(config.user_agent())
             .map_err(|_| Error::configuration("the user agent is not a valid header value"))?;
@@ -124,55 +124,77 @@ impl Client {
         endpoint::prepare(&self.inner.config, request)
     }
 
-    /// Starts one run of a release stage (ExecuteChangeRequestReleaseStage).
+    /// The exact request `operation` would send, token masked; sends nothing.
+    pub fn prepare_operation<O: Operation + ?Sized>(
+        &self,
+        operation: &O,
+    ) -> Result<PreparedRequest, Error> {
+        endpoint::prepare_operation(&self.inner.config, operation)
+    }
+
+    /// Runs any operation: validates and builds its request, sends it, retries by the
+    /// operation's [`crate::Effect`], and reads the answer into its typed result.
     ///
-    /// Sends the request once, and again only when the server certainly did not act on it (the
-    /// connection never opened; a 429; a 503 with `Retry-After`), at most `max_retries` times.
-    /// Each attempt has `request_timeout` from connecting to the last byte of the answer.
+    /// Each attempt has `request_timeout` from connecting to the last byte of the answer; at
+    /// most `max_retries` retries follow. A mutating call is sent again only when the server
+    /// certainly did not act on it (the connection never opened; a 429; a 503 with
+    /// `Retry-After`); a read, and cancel, also after a 5xx, a timeout or a cut connection.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] before anything is sent when an id or parameter is invalid;
     /// otherwise the error of the last attempt — see [`Error::kind`], and
-    /// [`Error::may_have_executed`] before retrying on your own.
+    /// [`Error::may_have_executed`] before repeating a call that changes something.
     ///
     /// # Cancellation
     ///
-    /// Dropping the future stops the call. If the request was already sent, the stage may
-    /// have started and no error will say so: wrap the call in your own timeout only if you can
-    /// check the stage's runs afterwards (the client's own timeouts return a typed error).
-    pub async fn execute_release_stage(
-        &self,
-        request: &ExecuteReleaseStageRequest,
-    ) -> Result<ExecuteReleaseStageResponse, Error> {
-        let prepared = self.prepare(request)?;
-        let body = bytes::Bytes::from(prepared.body);
+    /// Dropping the future stops the call. If a mutating request was already sent, it may have
+    /// taken effect and no error will say so.
+    pub async fn send<O: Operation + ?Sized>(&self, operation: &O) -> Result<O::Output, Error> {
+        let prepared = self.prepare_operation(operation)?;
+        let call = CallInfo::of::<O>(operation.describe());
+        let effect = O::INFO.effect;
+        let name = O::INFO.method_name;
+        let body = if prepared.body.is_empty() {
+            None
+        } else {
+            Some(bytes::Bytes::from(prepared.body))
+        };
         let max_retries = self.inner.config.max_retries();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let started = Instant::now();
-            let outcome = self.attempt(&prepared.url, body.clone()).await;
+            let outcome = self
+                .attempt(
+                    &prepared.url,
+                    O::INFO.http_method,
+                    body.clone(),
+                    &call,
+                    O::RESULT_KEYS,
+                )
+                .await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
             let failure = match outcome {
-                Ok(response) => {
+                Ok(answer) => {
                     tracing::debug!(
                         target: "yunxiao_appstack",
-                        method = "POST",
+                        method = prepared.method,
                         url = %prepared.url,
                         attempt,
-                        status = response.http_status,
+                        status = answer.http_status,
                         elapsed_ms,
-                        request_id = response.request_id.as_deref().unwrap_or(""),
-                        "execute_release_stage attempt succeeded"
+                        request_id = answer.request_id.as_deref().unwrap_or(""),
+                        "{name} attempt succeeded"
                     );
-                    return Ok(response);
+                    // A body that cannot be read is not retried: the server has answered.
+                    return operation.parse(&answer);
                 }
                 Err(failure) => failure,
             };
             tracing::debug!(
                 target: "yunxiao_appstack",
-                method = "POST",
+                method = prepared.method,
                 url = %prepared.url,
                 attempt,
                 status = failure.status.unwrap_or(0),
@@ -180,12 +202,12 @@ impl Client {
                 request_id = failure.request_id.as_deref().unwrap_or(""),
                 error_kind = failure.error.kind().as_str(),
                 may_have_executed = failure.error.may_have_executed(),
-                "execute_release_stage attempt failed"
+                "{name} attempt failed"
             );
             if attempt > max_retries {
                 return Err(failure.error);
             }
-            match retry::decide(&failure.error, attempt - 1) {
+            match retry::decide(&failure.error, effect, attempt - 1) {
                 RetryDecision::GiveUp => return Err(failure.error),
                 RetryDecision::RetryAfter(delay) => {
                     tracing::info!(
@@ -193,7 +215,12 @@ impl Client {
                         attempt,
                         delay_ms = delay.as_secs_f64() * 1000.0,
                         reason = retry::reason(&failure.error),
-                        "retrying execute_release_stage: the server did not act on the attempt"
+                        "retrying {name}: {}",
+                        if effect.retries_after_sending() {
+                            "the call is safe to repeat"
+                        } else {
+                            "the server did not act on the attempt"
+                        }
                     );
                     tokio::time::sleep(delay).await;
                 }
@@ -205,31 +232,40 @@ impl Client {
     async fn attempt(
         &self,
         url: &url::Url,
-        body: bytes::Bytes,
-    ) -> Result<ExecuteReleaseStageResponse, AttemptError> {
+        method: HttpMethod,
+        body: Option<bytes::Bytes>,
+        call: &CallInfo,
+        result_keys: &[&str],
+    ) -> Result<Answer, AttemptError> {
         let config = &self.inner.config;
         let timeout = config.request_timeout();
         let deadline = Instant::now() + timeout;
         let mut token = HeaderValue::from_str(self.inner.token.expose())
             .map_err(|_| Error::configuration("the access token is not a valid header value"))?;
         token.set_sensitive(true);
-        let send = self
-            .inner
-            .http
-            .post(url.clone())
-            .header(TOKEN_HEADER, token)
-            .body(body)
-            .send();
+        let builder = match method {
+            HttpMethod::Get => self.inner.http.get(url.clone()),
+            HttpMethod::Post => self.inner.http.post(url.clone()),
+        };
+        let builder = builder.header(TOKEN_HEADER, token);
+        let builder = match body {
+            Some(body) => builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body),
+            None => builder,
+        };
+        let send = builder.send();
 
         let mut response = match tokio::time::timeout_at(deadline, send).await {
             Err(_) => {
                 return Err(Error::Timeout {
                     phase: TimeoutPhase::Response,
                     after: timeout,
+                    call: call.clone(),
                 }
                 .into());
             }
-            Ok(Err(e)) => return Err(classify_send_error(&e, config).into()),
+            Ok(Err(e)) => return Err(classify_send_error(&e, config, call).into()),
             Ok(Ok(response)) => response,
         };
 
@@ -253,6 +289,7 @@ impl Client {
                 status,
                 limit,
                 request_id: headers.request_id.clone(),
+                call: call.clone(),
             }));
         }
 
@@ -268,11 +305,13 @@ impl Client {
                     return Err(with_answer(Error::Timeout {
                         phase: TimeoutPhase::Body,
                         after: timeout,
+                        call: call.clone(),
                     }));
                 }
                 Ok(Err(e)) => {
                     return Err(with_answer(Error::ConnectionLost {
                         message: format!("reading the answer (HTTP {status}): {}", error_chain(&e)),
+                        call: call.clone(),
                     }));
                 }
             };
@@ -282,6 +321,7 @@ impl Client {
                         status,
                         limit,
                         request_id: headers.request_id.clone(),
+                        call: call.clone(),
                     }));
                 }
                 let room = limit - buffer.len();
@@ -292,10 +332,11 @@ impl Client {
         }
 
         if success {
-            response::parse_success(status, &headers, &buffer, token).map_err(with_answer)
+            response::read_answer(status, &headers, &buffer, token, call, result_keys)
+                .map_err(with_answer)
         } else {
             Err(with_answer(response::parse_api_error(
-                status, &headers, &buffer, token,
+                status, &headers, &buffer, token, call,
             )))
         }
     }
@@ -313,26 +354,30 @@ fn connect_timeout(config: &ClientConfig) -> Duration {
 }
 
 /// Sorts a failure of `send()` by whether the request can have reached the server.
-fn classify_send_error(error: &reqwest::Error, config: &ClientConfig) -> Error {
+fn classify_send_error(error: &reqwest::Error, config: &ClientConfig, call: &CallInfo) -> Error {
     if error.is_connect() {
         if error.is_timeout() || chain_has_timeout(error) {
             return Error::Timeout {
                 phase: TimeoutPhase::Connect,
                 after: connect_timeout(config),
+                call: call.clone(),
             };
         }
         return Error::Connect {
             message: error_chain(error),
+            call: call.clone(),
         };
     }
     if error.is_timeout() {
         return Error::Timeout {
             phase: TimeoutPhase::Response,
             after: config.request_timeout(),
+            call: call.clone(),
         };
     }
     Error::ConnectionLost {
         message: error_chain(error),
+        call: call.clone(),
     }
 }
 

@@ -3,11 +3,14 @@
 use std::fmt;
 use std::time::Duration;
 
-/// Everything that can go wrong when executing a release stage.
+use crate::operation::{CallInfo, Effect};
+
+/// Everything that can go wrong in a call of the API.
 ///
-/// Every variant answers [`Error::may_have_executed`]: whether the server may have started a
-/// pipeline run despite the error. Executing a stage is not idempotent, so a caller that
-/// retries on its own must check this first.
+/// Every variant answers [`Error::may_have_executed`]: whether the call may have taken effect
+/// despite the error (for execute: whether a pipeline run may have started). Executing a stage
+/// is not idempotent, so a caller that retries on its own must check this first. Errors of a
+/// call carry its [`CallInfo`]: the operation, its effect and what it was doing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -33,36 +36,40 @@ pub enum Error {
     Api(Box<ApiError>),
 
     /// An attempt ran out of time.
-    #[error("{}", timeout_message(*.phase, *.after))]
+    #[error("{}{}", action_prefix(.call), timeout_message(*.phase, *.after, .call))]
     #[non_exhaustive]
     Timeout {
         /// What the attempt was doing when the time ran out.
         phase: TimeoutPhase,
         /// The limit that was reached.
         after: Duration,
+        /// The call that timed out.
+        call: CallInfo,
     },
 
     /// No connection could be opened (DNS, refused, TLS handshake): nothing was sent.
-    #[error("could not connect: {message}")]
+    #[error("{}could not connect: {message}", action_prefix(.call))]
     #[non_exhaustive]
     Connect {
         /// The cause, as the network stack reported it.
         message: String,
+        /// The call that could not connect.
+        call: CallInfo,
     },
 
     /// The connection broke after the request was sent, before a complete answer arrived.
-    #[error(
-        "connection lost after the request was sent, the release stage may have started: {message}"
-    )]
+    #[error("{}connection lost after the request was sent{}: {message}", action_prefix(.call), consequence(.call, ", "))]
     #[non_exhaustive]
     ConnectionLost {
         /// The cause, as the network stack reported it.
         message: String,
+        /// The call whose connection broke.
+        call: CallInfo,
     },
 
     /// The server answered 2xx, but not with the JSON object this call returns (or with an
     /// error code inside it). The stage has most likely started.
-    #[error("{}", decode_message(.message, .status, .request_id.as_deref()))]
+    #[error("{}{}", action_prefix(.call), decode_message(.message, .status, .request_id.as_deref(), .call))]
     #[non_exhaustive]
     Decode {
         /// The HTTP status of the answer.
@@ -71,10 +78,12 @@ pub enum Error {
         message: String,
         /// The request id from the answer's headers, if any.
         request_id: Option<String>,
+        /// The call that was answered.
+        call: CallInfo,
     },
 
     /// The answer was larger than the configured cap and was not read to the end.
-    #[error("response too large: HTTP {status} with a body over {limit} bytes{}", request_id_suffix(.request_id.as_deref()))]
+    #[error("{}response too large: HTTP {status} with a body over {limit} bytes{}", action_prefix(.call), request_id_suffix(.request_id.as_deref()))]
     #[non_exhaustive]
     ResponseTooLarge {
         /// The HTTP status of the answer.
@@ -83,6 +92,8 @@ pub enum Error {
         limit: usize,
         /// The request id from the answer's headers, if any.
         request_id: Option<String>,
+        /// The call that was answered.
+        call: CallInfo,
     },
 }
 
@@ -226,15 +237,19 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// The body, cut to a few KiB on a character boundary, with the token scrubbed out.
     pub body: String,
+    /// The call that was answered.
+    pub call: CallInfo,
 }
 
 impl ApiError {
-    /// Whether the server may have started a run despite answering with this status.
+    /// Whether the call may have taken effect despite this answer.
     ///
-    /// False for 4xx answers (429 included) and for a 503 carrying `Retry-After` (the server's
-    /// word that it did not act); true for every other status, 3xx and 5xx included.
+    /// Always false for a read. For a call that changes something: false for 4xx answers (429
+    /// included) and for a 503 carrying `Retry-After` (the server's word that it did not act);
+    /// true for every other status, 3xx and 5xx included.
     pub fn may_have_executed(&self) -> bool {
-        status_may_have_executed(self.status, self.retry_after.is_some())
+        self.call.effect.can_take_effect()
+            && status_may_have_executed(self.status, self.retry_after.is_some())
     }
 
     /// The kind of this error, by status.
@@ -302,21 +317,48 @@ impl Error {
         }
     }
 
-    /// Whether the server may have started a pipeline run despite this error.
+    /// Whether the call may have taken effect despite this error — for execute, whether a
+    /// pipeline run may have started.
     ///
+    /// Always `false` for a read ([`Effect::ReadOnly`]). For a call that changes something,
     /// `false` only when it certainly did not: nothing was sent, or the server answered 4xx
-    /// (429 included) or 503 with `Retry-After`. Before retrying a call yourself when this is `true`,
-    /// check the release stage's runs — a blind retry may deploy twice.
+    /// (429 included) or 503 with `Retry-After`. Before retrying such a call yourself when this
+    /// is `true`, check the release stage's runs — a blind retry may deploy twice.
     pub fn may_have_executed(&self) -> bool {
         match self {
             Error::InvalidRequest { .. } | Error::Configuration { .. } | Error::Connect { .. } => {
                 false
             }
             Error::Api(api) => api.may_have_executed(),
-            Error::Timeout { phase, .. } => *phase != TimeoutPhase::Connect,
-            Error::ConnectionLost { .. } | Error::Decode { .. } => true,
-            Error::ResponseTooLarge { status, .. } => status_may_have_executed(*status, false),
+            Error::Timeout { phase, call, .. } => {
+                call.effect.can_take_effect() && *phase != TimeoutPhase::Connect
+            }
+            Error::ConnectionLost { call, .. } | Error::Decode { call, .. } => {
+                call.effect.can_take_effect()
+            }
+            Error::ResponseTooLarge { status, call, .. } => {
+                call.effect.can_take_effect() && status_may_have_executed(*status, false)
+            }
         }
+    }
+
+    /// The call the error came from, when it came from one (not for invalid requests and
+    /// configuration errors).
+    pub fn call(&self) -> Option<&CallInfo> {
+        match self {
+            Error::InvalidRequest { .. } | Error::Configuration { .. } => None,
+            Error::Api(api) => Some(&api.call),
+            Error::Timeout { call, .. }
+            | Error::Connect { call, .. }
+            | Error::ConnectionLost { call, .. }
+            | Error::Decode { call, .. }
+            | Error::ResponseTooLarge { call, .. } => Some(call),
+        }
+    }
+
+    /// The effect of the call the error came from, when it came from one.
+    pub fn effect(&self) -> Option<Effect> {
+        self.call().map(|call| call.effect)
     }
 
     /// The HTTP status of the answer, when there was one.
@@ -358,8 +400,8 @@ impl Error {
         match self {
             Error::InvalidRequest { message }
             | Error::Configuration { message }
-            | Error::Connect { message }
-            | Error::ConnectionLost { message } => message.clone(),
+            | Error::Connect { message, .. }
+            | Error::ConnectionLost { message, .. } => message.clone(),
             Error::Api(api) => api.message(),
             Error::Decode { message, .. } => message.clone(),
             other => other.to_string(),
@@ -382,26 +424,60 @@ impl Error {
     }
 }
 
-fn timeout_message(phase: TimeoutPhase, after: Duration) -> String {
+fn timeout_message(phase: TimeoutPhase, after: Duration, call: &CallInfo) -> String {
     let secs = after.as_secs_f64();
     match phase {
         TimeoutPhase::Connect => {
             format!("timed out after {secs} s while connecting; nothing was sent")
         }
         TimeoutPhase::Response => format!(
-            "timed out after {secs} s waiting for the answer; the release stage may have started"
+            "timed out after {secs} s waiting for the answer{}",
+            consequence(call, "; ")
         ),
         TimeoutPhase::Body => format!(
-            "timed out after {secs} s reading the answer; the release stage may have started"
+            "timed out after {secs} s reading the answer{}",
+            consequence(call, "; ")
         ),
     }
 }
 
-fn decode_message(message: &str, status: &u16, request_id: Option<&str>) -> String {
+fn decode_message(
+    message: &str,
+    status: &u16,
+    request_id: Option<&str>,
+    call: &CallInfo,
+) -> String {
+    let consequence = if call.effect.can_take_effect() {
+        // A 2xx means the server accepted the call: it has probably acted.
+        format!(
+            ", {}",
+            call.may_have_effect.replace(" may have ", " has probably ")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "unexpected answer to a successful call (HTTP {status}), the release stage has probably started: {message}{}",
+        "unexpected answer to a successful call (HTTP {status}){consequence}: {message}{}",
         request_id_suffix(request_id)
     )
+}
+
+/// `"{action}: "`, or nothing for a call with no description.
+fn action_prefix(call: &CallInfo) -> String {
+    if call.action.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", call.action)
+    }
+}
+
+/// What an error after sending may have done, after `separator`; nothing for a read.
+fn consequence(call: &CallInfo, separator: &str) -> String {
+    if call.effect.can_take_effect() && !call.may_have_effect.is_empty() {
+        format!("{separator}{}", call.may_have_effect)
+    } else {
+        String::new()
+    }
 }
 
 fn request_id_suffix(request_id: Option<&str>) -> String {
@@ -450,6 +526,7 @@ mod tests {
             trace_id: None,
             retry_after: retry_after.map(Duration::from_secs),
             body: String::new(),
+            call: CallInfo::unknown(),
         }
     }
 

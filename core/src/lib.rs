@@ -31,10 +31,15 @@
 #![deny(missing_docs)]
 
 pub mod blocking;
+pub mod catalog;
 mod client;
 mod config;
 mod endpoint;
 mod error;
+mod lenient;
+mod operation;
+pub mod ops;
+mod paging;
 pub mod policy;
 mod request;
 mod response;
@@ -47,8 +52,29 @@ pub use config::{
     ClientBuilder, ClientConfig, ENV_ACCESS_TOKEN, ENV_API_BASE_URL, ENV_CONNECT_TIMEOUT,
     ENV_EDITION, ENV_MAX_RETRIES, ENV_ORGANIZATION_ID, ENV_TIMEOUT, Edition, VERSION,
 };
-pub use endpoint::{PreparedRequest, prepare};
+pub use endpoint::{PreparedRequest, prepare, prepare_operation};
 pub use error::{ApiError, Error, ErrorKind, TimeoutPhase};
+pub use lenient::{JsonText, RunStatus, Timestamp};
+pub use operation::{
+    Answer, AppRef, CallInfo, Effect, HttpMethod, JobRef, Operation, OperationInfo, RunRef,
+    StageRef,
+};
+pub use ops::ActionOutcome;
+pub use ops::cancel::CancelOutcome;
+pub use ops::execute::ExecuteReleaseStageArgs;
+pub use ops::find_integrated_metadata::ReleaseStageIntegratedMetadata;
+pub use ops::get_pipeline_run::{Job, JobAction, PipelineRun, PipelineStage, RunSource};
+pub use ops::get_stage::{Label, ReleaseStage, ReleaseStageDetail, VariableGroup};
+pub use ops::integrated_metadata::{IntegratedChangeRequest, IntegratedMetadata};
+pub use ops::job_log::JobLog;
+pub use ops::list_runs::{ListRunsOptions, RunOrder, SortDirection, StageRun};
+pub use ops::list_stage_briefs::ReleaseStageBrief;
+pub use ops::list_workflow_briefs::ReleaseWorkflowBrief;
+pub use ops::list_workflows::ReleaseWorkflow;
+pub use ops::search_change_requests::{
+    ChangeRequest, ChangeRequestState, SearchChangeRequestsOptions,
+};
+pub use paging::{BlockingPaginator, Page, Paged, Paginator};
 pub use request::{
     Branch, COMMENT_PARAM, ExecuteReleaseStageRequest, FeatureBranch,
     RELEASE_BRANCH_REPO_INFO_PARAM, ReleaseBranchRepoInfo,
@@ -69,6 +95,9 @@ pub fn parse_answer(status: u16, body: &[u8]) -> Result<ExecuteReleaseStageRespo
     if (200..300).contains(&status) {
         response::parse_success(status, &headers, body, None)
     } else {
-        Err(response::parse_api_error(status, &headers, body, None))
+        let call = CallInfo::of::<ExecuteReleaseStageRequest>(String::new());
+        Err(response::parse_api_error(
+            status, &headers, body, None, &call,
+        ))
     }
 }

@@ -60,6 +60,13 @@ pub const CONNECT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
 /// not be told apart from ordinary text when it is scrubbed from messages.
 pub const MIN_TOKEN_CHARS: usize = 8;
 
+/// The most pages a listing fetches before it stops, against a server that never says "last".
+pub const MAX_PAGES: usize = 10_000;
+
+/// The zone of times sent without one (`2024-01-01 00:00:00`): minutes east of UTC. UTC+8 is
+/// the zone of the Yunxiao service (China Standard Time).
+pub const DEFAULT_NAIVE_TIME_OFFSET_MINUTES: i32 = 8 * 60;
+
 /// The ceiling of the backoff before retry number `retry` (0-based): `BACKOFF_BASE × 2^retry`,
 /// capped at [`BACKOFF_CAP`]. The actual wait is drawn uniformly from `[0, ceiling]` (full jitter).
 pub fn backoff_ceiling(retry: u32) -> Duration {

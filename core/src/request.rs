@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::operation::StageRef;
 use crate::validate;
 
 /// The `params` key of the run comment shown in the Yunxiao console.
@@ -32,10 +33,7 @@ pub const RELEASE_BRANCH_REPO_INFO_PARAM: &str = "releaseBranchRepoInfo";
 #[derive(Debug, Clone, PartialEq, Default)]
 #[must_use]
 pub struct ExecuteReleaseStageRequest {
-    organization_id: Option<String>,
-    app_name: String,
-    release_workflow_sn: String,
-    release_stage_sn: String,
+    stage: StageRef,
     comment: Option<String>,
     variables: Vec<(String, String)>,
     branches: Vec<(String, String)>,
@@ -51,18 +49,30 @@ impl ExecuteReleaseStageRequest {
         release_workflow_sn: impl Into<String>,
         release_stage_sn: impl Into<String>,
     ) -> Self {
+        Self::for_stage(StageRef::new(
+            app_name,
+            release_workflow_sn,
+            release_stage_sn,
+        ))
+    }
+
+    /// A request to run `stage`, with no parameters.
+    pub fn for_stage(stage: StageRef) -> Self {
         Self {
-            app_name: app_name.into(),
-            release_workflow_sn: release_workflow_sn.into(),
-            release_stage_sn: release_stage_sn.into(),
+            stage,
             ..Self::default()
         }
     }
 
     /// The organization; when not set, the client's default (`YUNXIAO_ORGANIZATION_ID`).
     pub fn organization_id(mut self, organization_id: impl Into<String>) -> Self {
-        self.organization_id = Some(organization_id.into());
+        self.stage.app.organization_id = Some(organization_id.into());
         self
+    }
+
+    /// The stage this request runs.
+    pub fn stage(&self) -> &StageRef {
+        &self.stage
     }
 
     /// The run comment (`FLOW_INST_RUNNING_COMMENT`).
@@ -124,31 +134,31 @@ impl ExecuteReleaseStageRequest {
 
     /// The organization id given on this request, if any.
     pub fn get_organization_id(&self) -> Option<&str> {
-        self.organization_id.as_deref()
+        self.stage.app.organization_id.as_deref()
     }
 
     /// The app name.
     pub fn app_name(&self) -> &str {
-        &self.app_name
+        &self.stage.app.app_name
     }
 
     /// The release workflow serial number.
     pub fn release_workflow_sn(&self) -> &str {
-        &self.release_workflow_sn
+        &self.stage.release_workflow_sn
     }
 
     /// The release stage serial number.
     pub fn release_stage_sn(&self) -> &str {
-        &self.release_stage_sn
+        &self.stage.release_stage_sn
     }
 
     /// Checks the ids and builds `params`, in the documented order: comment, variables,
     /// branches, `releaseBranchRepoInfo`, then extra entries.
     pub fn params(&self) -> Result<Map<String, Value>, Error> {
-        validate::path_value("app_name", &self.app_name)?;
-        validate::path_value("release_workflow_sn", &self.release_workflow_sn)?;
-        validate::path_value("release_stage_sn", &self.release_stage_sn)?;
-        if let Some(org) = &self.organization_id {
+        validate::path_value("app_name", self.app_name())?;
+        validate::path_value("release_workflow_sn", self.release_workflow_sn())?;
+        validate::path_value("release_stage_sn", self.release_stage_sn())?;
+        if let Some(org) = &self.stage.app.organization_id {
             validate::path_value("organization_id", org)?;
         }
 
@@ -237,7 +247,7 @@ fn json_type_name(value: &Value) -> &'static str {
 }
 
 /// A branch, by name (`{"branchName": ...}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Branch {
     /// The branch name, e.g. `master` or `release/1.4`.
@@ -254,7 +264,7 @@ impl Branch {
 }
 
 /// A change request's branch (`{"branchName", "changeRequestSn"}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FeatureBranch {
     /// The change's branch name.
@@ -278,7 +288,7 @@ impl FeatureBranch {
 /// With `need_create_branch` false the given `release_branch` is used; with it true a release
 /// branch is cut from `base_branch`. Serializes in the documented field order, with the wire
 /// name `featureBranchs`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReleaseBranchRepoInfo {
     /// The change requests' branches (wire name `featureBranchs`).

@@ -8,11 +8,13 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Error, one_line};
+use crate::lenient::Obj;
+use crate::operation::{Answer, CallInfo};
 use crate::policy;
 use crate::secret::AccessToken;
 
 /// The answer to a successful execute call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct ExecuteReleaseStageResponse {
     /// `object`: the run number in older answers, `1` in the current documentation.
@@ -37,6 +39,11 @@ impl ExecuteReleaseStageResponse {
     /// follow-up calls take, when the answer has it.
     pub fn run_id(&self) -> Option<u64> {
         self.pipeline_run_id.or(self.object)
+    }
+
+    /// The run this answer started, as a [`RunRef`] of `stage`, when the answer names one.
+    pub fn run(&self, stage: &crate::StageRef) -> Option<crate::RunRef> {
+        self.run_id().map(|n| stage.run(n))
     }
 }
 
@@ -81,28 +88,29 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Parses the body of a 2xx answer.
-pub(crate) fn parse_success(
+/// Reads the body of a 2xx answer for any call: JSON (an empty body is `None`), the token
+/// scrubbed out, and a 2xx that carries only an error code refused.
+pub(crate) fn read_answer(
     status: u16,
     headers: &AnswerHeaders,
     body: &[u8],
     token: Option<&AccessToken>,
-) -> Result<ExecuteReleaseStageResponse, Error> {
+    call: &CallInfo,
+    result_keys: &[&str],
+) -> Result<Answer, Error> {
     let decode_error = |message: String| Error::Decode {
         status,
         message,
         request_id: headers.request_id.clone(),
+        call: call.clone(),
     };
-    let raw: Value = match serde_json::from_slice(body) {
+    let json: Option<Value> = match serde_json::from_slice(body) {
         // An answer that echoes the token back must not carry it into `raw` either.
-        Ok(value) => match token {
+        Ok(value) => Some(match token {
             Some(token) if contains(body, token.expose().as_bytes()) => scrub_json(value, token),
             _ => value,
-        },
-        Err(e) if body.iter().all(u8::is_ascii_whitespace) => {
-            let _ = e;
-            return Err(decode_error("the body is empty".to_owned()));
-        }
+        }),
+        Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
         Err(e) => {
             return Err(decode_error(format!(
                 "the body is not JSON ({e}): {}",
@@ -110,52 +118,60 @@ pub(crate) fn parse_success(
             )));
         }
     };
-    let Value::Object(fields) = &raw else {
-        return Err(decode_error(format!(
-            "the body is JSON but not an object: {}",
-            excerpt(body, token)
-        )));
-    };
-
-    let object = fields.get("object").and_then(lenient_u64);
-    let pipeline_id = fields.get("pipelineId").and_then(lenient_u64);
-    let pipeline_run_id = fields.get("pipelineRunId").and_then(lenient_u64);
-    let request_id = string_field(fields, &["requestId", "RequestId"])
+    let fields = json.as_ref().and_then(Value::as_object);
+    let request_id = fields
+        .and_then(|fields| string_field(fields, &["requestId", "RequestId"]))
         .map(|id| scrub(token, &one_line(&id, policy::ID_MAX_CHARS)))
         .or_else(|| headers.request_id.clone());
 
-    // A gateway that wraps an error in a 2xx must not pass for a started run — nor for a
-    // certain failure: a string error code (or `"success": false`) and none of the result
-    // fields is a decode error, which says the stage has probably started.
-    let error_code = ["errorCode", "code", "Code"]
-        .iter()
-        .find_map(|name| fields.get(*name).and_then(Value::as_str))
-        .filter(|code| !code.trim().is_empty());
-    let success_flag = fields.get("success").and_then(Value::as_bool);
-    let has_result = ["object", "pipelineId", "pipelineRunId"]
-        .iter()
-        .any(|k| fields.contains_key(*k));
-    if !has_result
-        && success_flag != Some(true)
-        && (error_code.is_some() || success_flag == Some(false))
-    {
-        let message =
-            string_field(fields, &["errorMessage", "message", "Message"]).unwrap_or_default();
-        let code = error_code.unwrap_or("success=false");
-        let text = format!("the answer carries an error ({code}: {message}) with a success status");
-        return Err(Error::Decode {
-            status,
-            message: scrub(token, &one_line(&text, policy::MESSAGE_MAX_CHARS)),
-            request_id,
-        });
+    // A gateway that wraps an error in a 2xx must not pass for a result — nor for a certain
+    // failure: a string error code (or `"success": false`) and none of the result fields is a
+    // decode error (which, for a call that changes something, says it has probably acted).
+    if let (Some(fields), false) = (fields, result_keys.is_empty()) {
+        let error_code = ["errorCode", "code", "Code"]
+            .iter()
+            .find_map(|name| fields.get(*name).and_then(Value::as_str))
+            .filter(|code| !code.trim().is_empty());
+        let success_flag = fields.get("success").and_then(Value::as_bool);
+        let has_result = result_keys.iter().any(|k| fields.contains_key(*k));
+        if !has_result
+            && success_flag != Some(true)
+            && (error_code.is_some() || success_flag == Some(false))
+        {
+            let message =
+                string_field(fields, &["errorMessage", "message", "Message"]).unwrap_or_default();
+            let code = error_code.unwrap_or("success=false");
+            let text =
+                format!("the answer carries an error ({code}: {message}) with a success status");
+            return Err(Error::Decode {
+                status,
+                message: scrub(token, &one_line(&text, policy::MESSAGE_MAX_CHARS)),
+                request_id,
+                call: call.clone(),
+            });
+        }
     }
+    Ok(Answer {
+        http_status: status,
+        request_id,
+        json,
+        call: call.clone(),
+    })
+}
 
+/// Reads the answer of an execute call.
+pub(crate) fn parse_execute(answer: &Answer) -> Result<ExecuteReleaseStageResponse, Error> {
+    let raw = answer.require_object()?;
+    let fields = Obj::of(raw);
+    let object = fields.u64("object");
+    let pipeline_id = fields.u64("pipelineId");
+    let pipeline_run_id = fields.u64("pipelineRunId");
     for (name, value) in [
         ("object", object),
         ("pipelineId", pipeline_id),
         ("pipelineRunId", pipeline_run_id),
     ] {
-        if value.is_none() && fields.get(name).is_some_and(|v| !v.is_null()) {
+        if value.is_none() && fields.raw(name).is_some() {
             tracing::warn!(
                 target: "yunxiao_appstack",
                 field = name,
@@ -163,15 +179,33 @@ pub(crate) fn parse_success(
             );
         }
     }
-
     Ok(ExecuteReleaseStageResponse {
         object,
         pipeline_id,
         pipeline_run_id,
-        request_id,
-        http_status: status,
-        raw,
+        request_id: answer.request_id.clone(),
+        http_status: answer.http_status,
+        raw: raw.clone(),
     })
+}
+
+/// Parses the body of a 2xx execute answer (for tests and fuzzing).
+pub(crate) fn parse_success(
+    status: u16,
+    headers: &AnswerHeaders,
+    body: &[u8],
+    token: Option<&AccessToken>,
+) -> Result<ExecuteReleaseStageResponse, Error> {
+    let call = crate::operation::CallInfo::of::<crate::ExecuteReleaseStageRequest>(String::new());
+    let answer = read_answer(
+        status,
+        headers,
+        body,
+        token,
+        &call,
+        <crate::ExecuteReleaseStageRequest as crate::Operation>::RESULT_KEYS,
+    )?;
+    parse_execute(&answer)
 }
 
 /// Parses a non-2xx answer (or a 2xx that carries an error) into an [`ApiError`]. Any body is
@@ -181,6 +215,7 @@ pub(crate) fn parse_api_error(
     headers: &AnswerHeaders,
     body: &[u8],
     token: Option<&AccessToken>,
+    call: &CallInfo,
 ) -> Error {
     let json: Option<Map<String, Value>> = match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Some(map),
@@ -205,22 +240,9 @@ pub(crate) fn parse_api_error(
             &scrub(token, &String::from_utf8_lossy(body)),
             policy::ERROR_BODY_KEEP_BYTES,
         ),
+        call: call.clone(),
     };
     Error::Api(Box::new(api))
-}
-
-/// A number, or a string holding one, as a non-negative integer.
-fn lenient_u64(value: &Value) -> Option<u64> {
-    match value {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            let f = n.as_f64()?;
-            // 2^64 as f64; integral floats below it convert exactly.
-            (f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&f))
-                .then_some(f as u64)
-        }),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    }
 }
 
 /// The first of `names` present as a non-empty string (or a number, written out).
@@ -371,7 +393,13 @@ mod tests {
         let token = AccessToken::new("pt-secret-straddle");
         let mut body = "x".repeat(policy::ERROR_BODY_KEEP_BYTES - 5);
         body.push_str(token.expose());
-        let err = parse_api_error(500, &headers(), body.as_bytes(), Some(&token));
+        let err = parse_api_error(
+            500,
+            &headers(),
+            body.as_bytes(),
+            Some(&token),
+            &CallInfo::unknown(),
+        );
         let api = err.api().expect("api");
         assert!(
             !api.body.contains("pt-sec"),
@@ -383,7 +411,13 @@ mod tests {
             "y".repeat(995),
             token.expose()
         );
-        let err = parse_api_error(500, &headers(), message.as_bytes(), Some(&token));
+        let err = parse_api_error(
+            500,
+            &headers(),
+            message.as_bytes(),
+            Some(&token),
+            &CallInfo::unknown(),
+        );
         assert!(!err.to_string().contains("pt-sec"));
         let quoted = AccessToken::new("pt-\"quoted\"-token");
         let body = format!("not json {}", quoted.expose());
@@ -397,7 +431,13 @@ mod tests {
         let body = json!({"errorCode": "InvalidTokenError", "errorMessage": "bad token pt-secret-1",
             "requestId": "r1", "traceId": "t1", "httpStatus": "401"});
         let token = AccessToken::new("pt-secret-1");
-        let err = parse_api_error(401, &headers(), body.to_string().as_bytes(), Some(&token));
+        let err = parse_api_error(
+            401,
+            &headers(),
+            body.to_string().as_bytes(),
+            Some(&token),
+            &CallInfo::unknown(),
+        );
         let api = err.api().expect("api");
         assert_eq!(api.error_code.as_deref(), Some("InvalidTokenError"));
         assert_eq!(api.error_message.as_deref(), Some("bad token ****"));
@@ -417,12 +457,19 @@ mod tests {
             &headers(),
             b"<html><body>\n<h1>502 Bad Gateway</h1></body></html>",
             None,
+            &CallInfo::unknown(),
         );
         assert_eq!(
             err.to_string(),
             "HTTP 502: <html><body> <h1>502 Bad Gateway</h1></body></html> (request id hdr-id)"
         );
-        let err = parse_api_error(503, &AnswerHeaders::default(), b"", None);
+        let err = parse_api_error(
+            503,
+            &AnswerHeaders::default(),
+            b"",
+            None,
+            &CallInfo::unknown(),
+        );
         assert_eq!(err.to_string(), "HTTP 503: Service Unavailable");
     }
 
