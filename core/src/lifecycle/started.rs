@@ -14,7 +14,6 @@ use crate::{Client, blocking, policy};
 
 /// How the check compares times.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct StartedSinceOptions {
     /// Runs that started up to this much before `since` still count (clocks disagree).
     pub clock_skew: Duration,

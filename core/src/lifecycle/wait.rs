@@ -383,14 +383,6 @@ fn finished(status: &RunStatus) -> bool {
 impl Tracker {
     /// The events between the last poll and `run`.
     fn observe(&mut self, run: &PipelineRun, options: &WaitOptions) {
-        if let Some(status) = &run.status {
-            if self.run_status.as_ref() != Some(status) {
-                options.emit(RunEvent::RunStatusChanged {
-                    status: status.clone(),
-                    previous: self.run_status.replace(status.clone()),
-                });
-            }
-        }
         for (index, stage) in run.stages.iter().enumerate() {
             let name = stage.name.clone().unwrap_or_else(|| format!("#{index}"));
             let key = stage
@@ -457,6 +449,19 @@ impl Tracker {
                     // A gate that is decided and reached again (after a retry) is news again.
                     self.gates.remove(&job_key);
                 }
+            }
+        }
+    }
+
+    /// The run's own status, reported after its stages and jobs so that a final status comes
+    /// last.
+    fn observe_status(&mut self, run: &PipelineRun, options: &WaitOptions) {
+        if let Some(status) = &run.status {
+            if self.run_status.as_ref() != Some(status) {
+                options.emit(RunEvent::RunStatusChanged {
+                    status: status.clone(),
+                    previous: self.run_status.replace(status.clone()),
+                });
             }
         }
     }
@@ -573,6 +578,7 @@ impl Client {
                     if options.follow_logs {
                         self.follow_logs(run, &current, &mut tracker, options).await;
                     }
+                    tracker.observe_status(&current, options);
                     if let Some(status) = current.status.clone().filter(RunStatus::is_terminal) {
                         let state = match status {
                             RunStatus::Success => WaitState::Succeeded,
