@@ -29,6 +29,7 @@ pub struct CatalogEntry {
     response: fn(&mut SchemaGenerator) -> schemars::Schema,
     call: ErasedCall,
     argument_names: fn() -> Vec<String>,
+    parse: fn(u16, &[u8]) -> Result<Value, Error>,
 }
 
 impl std::fmt::Debug for CatalogEntry {
@@ -43,7 +44,7 @@ impl std::fmt::Debug for CatalogEntry {
 const fn entry<Args, O>() -> CatalogEntry
 where
     Args: JsonSchema + DeserializeOwned + Into<O> + Send + 'static,
-    O: Operation + 'static,
+    O: Operation + Default + 'static,
     O::Output: JsonSchema + Serialize,
 {
     CatalogEntry {
@@ -60,6 +61,10 @@ where
             })
         },
         argument_names: argument_names::<Args>,
+        parse: |status, body| {
+            let output = crate::response::parse_for(&O::default(), status, body)?;
+            serde_json::to_value(output).map_err(|e| Error::invalid_request(e.to_string()))
+        },
     }
 }
 
@@ -120,6 +125,13 @@ fn parse_arguments<Args: DeserializeOwned + JsonSchema>(
 }
 
 impl CatalogEntry {
+    /// Reads an answer as the client would (`status` and `body` in, the result as JSON or a
+    /// typed error out), for tests and fuzzing. Never panics.
+    #[doc(hidden)]
+    pub fn parse_answer(&self, status: u16, body: &[u8]) -> Result<Value, Error> {
+        (self.parse)(status, body)
+    }
+
     /// The operation's argument names, as the JSON arguments of [`Client::call_json`] spell them.
     pub fn argument_names(&self) -> Vec<String> {
         (self.argument_names)()
