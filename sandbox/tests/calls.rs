@@ -15,6 +15,7 @@ async fn every_call_answers_at_centre_and_region_paths() {
     let sandbox = frozen();
     for app in [CENTRE, REGION, DOC_CENTRE] {
         sandbox.reset();
+        sandbox.clear_requests();
         let api = Api::new(&sandbox, app);
         let n = api.execute("stage-gate").await;
         assert_eq!(n, 1, "{app}");
@@ -56,6 +57,30 @@ async fn every_call_answers_at_centre_and_region_paths() {
         assert_eq!(status, 200);
         let (status, body) = api.post(&format!("{e}:cancel")).await;
         assert_eq!((status, body), (200, json!({"success": true})));
+
+        // Every one of those calls was recorded with its method, path and query.
+        let recorded: Vec<String> = sandbox
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(recorded.len(), 16, "{recorded:#?}");
+        assert!(recorded.iter().all(|r| r.contains(app)), "{recorded:#?}");
+        for expected in [
+            format!("POST {app}{}:execute", stage("stage-gate")),
+            format!("GET {app}{e}:getPipelineRun"),
+            format!("GET {app}{e}:pipelineJobLog?jobId={build}"),
+            format!("GET {app}/releaseWorkflow/wf-main/releaseStage/stage-gate"),
+            format!("POST {app}/changeRequests:search"),
+            format!("POST {app}{e}:retry?jobId={gate}"),
+            format!("POST {app}{e}:skip?jobId={build}"),
+            format!("POST {app}{e}:cancel"),
+        ] {
+            assert!(
+                recorded.contains(&expected),
+                "{expected} not in {recorded:#?}"
+            );
+        }
     }
     // Region paths find the app in the first organization: they share its runs.
     sandbox.reset();
