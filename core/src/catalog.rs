@@ -13,12 +13,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::bridge::ArgStyle;
 use crate::error::Error;
 use crate::operation::{Operation, OperationInfo};
 use crate::{Client, ops};
 
 /// A call of one operation with JSON arguments, answering JSON.
-type ErasedCall = fn(Client, Value) -> Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>>;
+type ErasedCall =
+    fn(Client, Value, ArgStyle) -> Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>>;
 
 /// One operation of the catalog: its description and the schemas of its arguments and answer.
 #[derive(Clone, Copy)]
@@ -30,6 +32,8 @@ pub struct CatalogEntry {
     call: ErasedCall,
     argument_names: fn() -> Vec<String>,
     parse: fn(u16, &[u8]) -> Result<Value, Error>,
+    next_args: fn(&Value, &Value) -> Option<Option<Value>>,
+    paged: bool,
 }
 
 impl std::fmt::Debug for CatalogEntry {
@@ -41,7 +45,67 @@ impl std::fmt::Debug for CatalogEntry {
 }
 
 /// The entry of operation `O`, whose arguments have the shape of `Args`.
+/// The arguments of the page after `result`, for list calls (`Some(None)` after the last page);
+/// `None` for calls that are not lists.
+fn no_next(_: &Value, _: &Value) -> Option<Option<Value>> {
+    None
+}
+
+fn paged_next<O>(args: &Value, result: &Value) -> Option<Option<Value>>
+where
+    O: crate::paging::Paged + DeserializeOwned + Serialize,
+{
+    let request: O = serde_json::from_value(args.clone()).ok()?;
+    // The page's paging fields are all that `next_page` reads: rebuild them, without items.
+    let page: crate::Page<O::Item> = crate::Page {
+        items: match result.get("items").and_then(Value::as_array) {
+            Some(items) if !items.is_empty() => {
+                // Only the count matters to `next_page`; the items are not re-read.
+                Vec::with_capacity(0)
+            }
+            _ => Vec::new(),
+        },
+        total: result.get("total").and_then(Value::as_u64),
+        current: result.get("current").and_then(Value::as_u64),
+        pages: result.get("pages").and_then(Value::as_u64),
+        per_page: result.get("per_page").and_then(Value::as_u64),
+        next_token: result
+            .get("next_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        raw: Value::Null,
+    };
+    let count = result
+        .get("items")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    Some(
+        crate::paging::next_page_counted(&request, &page, count)
+            .and_then(|next| serde_json::to_value(next).ok()),
+    )
+}
+
 const fn entry<Args, O>() -> CatalogEntry
+where
+    Args: JsonSchema + DeserializeOwned + Into<O> + Send + 'static,
+    O: Operation + Default + 'static,
+    O::Output: JsonSchema + Serialize,
+{
+    entry_with::<Args, O>(no_next, false)
+}
+
+const fn paged<O>() -> CatalogEntry
+where
+    O: crate::paging::Paged + JsonSchema + DeserializeOwned + Serialize + Default + Send,
+    O::Output: JsonSchema + Serialize,
+{
+    entry_with::<O, O>(paged_next::<O>, true)
+}
+
+const fn entry_with<Args, O>(
+    next_args: fn(&Value, &Value) -> Option<Option<Value>>,
+    paged: bool,
+) -> CatalogEntry
 where
     Args: JsonSchema + DeserializeOwned + Into<O> + Send + 'static,
     O: Operation + Default + 'static,
@@ -51,9 +115,10 @@ where
         info: O::INFO,
         params: |generator| generator.subschema_for::<Args>(),
         response: |generator| generator.subschema_for::<O::Output>(),
-        call: |client, args| {
+        call: |client, args, style| {
             Box::pin(async move {
-                let operation: O = parse_arguments::<Args>(O::INFO.name, args)?.into();
+                let operation: O =
+                    crate::bridge::deserialize::<Args>(O::INFO.method_name, args, style)?.into();
                 let output = client.send(&operation).await?;
                 serde_json::to_value(output).map_err(|e| {
                     Error::invalid_request(format!("the result cannot be written as JSON: {e}"))
@@ -65,11 +130,13 @@ where
             let output = crate::response::parse_for(&O::default(), status, body)?;
             serde_json::to_value(output).map_err(|e| Error::invalid_request(e.to_string()))
         },
+        next_args,
+        paged,
     }
 }
 
 /// The top-level argument names of `Args`, from its schema (flattened parts included).
-fn argument_names<Args: JsonSchema>() -> Vec<String> {
+pub(crate) fn argument_names<Args: JsonSchema>() -> Vec<String> {
     let schema = schemars::schema_for!(Args);
     let mut names = Vec::new();
     collect_properties(schema.as_value(), schema.as_value(), &mut names);
@@ -98,38 +165,33 @@ fn collect_properties(root: &Value, schema: &Value, names: &mut Vec<String>) {
     }
 }
 
-/// Reads JSON arguments: an object whose every key is an argument of the operation.
-fn parse_arguments<Args: DeserializeOwned + JsonSchema>(
-    operation: &str,
-    args: Value,
-) -> Result<Args, Error> {
-    let args = match args {
-        Value::Null => Value::Object(serde_json::Map::new()),
-        Value::Object(map) => Value::Object(map),
-        other => {
-            return Err(Error::invalid_request(format!(
-                "{operation}: the arguments must be an object, not {other}"
-            )));
-        }
-    };
-    let known = argument_names::<Args>();
-    if let Some(map) = args.as_object() {
-        if let Some(unknown) = map.keys().find(|k| !known.contains(k)) {
-            return Err(Error::invalid_request(format!(
-                "{operation}: unknown argument {unknown:?} (known: {})",
-                known.join(", ")
-            )));
-        }
-    }
-    serde_json::from_value(args).map_err(|e| Error::invalid_request(format!("{operation}: {e}")))
-}
-
 impl CatalogEntry {
     /// Reads an answer as the client would (`status` and `body` in, the result as JSON or a
     /// typed error out), for tests and fuzzing. Never panics.
     #[doc(hidden)]
     pub fn parse_answer(&self, status: u16, body: &[u8]) -> Result<Value, Error> {
         (self.parse)(status, body)
+    }
+
+    /// Runs the operation with canonical (snake_case, seconds) JSON arguments.
+    pub(crate) fn call_canonical(
+        &self,
+        client: Client,
+        args: Value,
+        style: ArgStyle,
+    ) -> Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>> {
+        (self.call)(client, args, style)
+    }
+
+    /// For list calls, the canonical arguments of the page after `result` (`Some(None)` after
+    /// the last); `None` for other calls.
+    pub(crate) fn next_args(&self, args: &Value, result: &Value) -> Option<Option<Value>> {
+        (self.next_args)(args, result)
+    }
+
+    /// Whether the operation is a list with pages (its bridge results carry `next_args`).
+    pub fn is_paged(&self) -> bool {
+        self.paged
     }
 
     /// The operation's argument names, as the JSON arguments of [`Client::call_json`] spell them.
@@ -140,12 +202,20 @@ impl CatalogEntry {
 
 impl Client {
     /// Runs the operation named `operation` (its OpenAPI or method name) with JSON `args`
-    /// (shaped as the catalog's `params` schema), answering its result as JSON: the one generic
-    /// entry the bindings use. Unknown operations and arguments are invalid requests.
+    /// (shaped as the catalog's `params` schema, snake_case), answering its result as JSON.
+    /// Unknown operations and arguments are invalid requests. The bindings use
+    /// [`Client::call_bridge`], which also spells arguments per language and runs the
+    /// lifecycle helpers.
     pub async fn call_json(&self, operation: &str, args: Value) -> Result<Value, Error> {
         let entry = find(operation)
             .ok_or_else(|| Error::invalid_request(format!("unknown operation {operation:?}")))?;
-        (entry.call)(self.clone(), args).await
+        let args = crate::bridge::canonical_arguments(
+            entry.info.method_name,
+            args,
+            &entry.argument_names(),
+            ArgStyle::Python,
+        )?;
+        (entry.call)(self.clone(), args, ArgStyle::Python).await
     }
 }
 
@@ -165,7 +235,7 @@ pub const OPERATIONS: &[CatalogEntry] = &[
         ops::get_pipeline_run::GetReleaseStagePipelineRun,
     >(),
     entry::<ops::cancel::CancelExecutionReleaseStage, ops::cancel::CancelExecutionReleaseStage>(),
-    entry::<ops::list_runs::ListAppReleaseStageRuns, ops::list_runs::ListAppReleaseStageRuns>(),
+    paged::<ops::list_runs::ListAppReleaseStageRuns>(),
     entry::<
         ops::list_workflows::ListAllReleaseWorkflows,
         ops::list_workflows::ListAllReleaseWorkflows,
@@ -239,15 +309,39 @@ pub fn catalog_json() -> Value {
                 "effect": info.effect.as_str(),
                 "summary": info.summary,
                 "may_have_effect": info.may_have_effect,
+                "paged": entry.paged,
+                "arguments": entry.argument_names(),
                 "params": (entry.params)(&mut generator),
                 "response": (entry.response)(&mut generator),
             })
         })
         .collect();
+    let helpers: Vec<Value> = crate::bridge::HELPERS
+        .iter()
+        .map(|helper| {
+            json!({
+                "name": helper.name,
+                "summary": helper.summary,
+                "events": helper.events,
+                "arguments": helper.argument_names(),
+                "params": helper.params_schema(&mut generator),
+                "response": helper.response_schema(&mut generator),
+            })
+        })
+        .collect();
+    let event = generator.subschema_for::<crate::RunEvent>();
+    let error_kinds: Vec<Value> = crate::ErrorKind::ALL
+        .iter()
+        .map(|kind| json!({"code": kind.as_str(), "value": *kind as u8, "summary": kind.summary()}))
+        .collect();
     let definitions = generator.take_definitions(true);
     json!({
         "version": crate::VERSION,
         "operations": operations,
+        "helpers": helpers,
+        "event": event,
+        "error_kinds": error_kinds,
+        "duration_arguments": crate::bridge::DURATION_ARGUMENTS,
         "$defs": definitions,
     })
 }

@@ -185,6 +185,29 @@ impl ErrorKind {
         }
     }
 
+    /// One line on what the kind means, for generated documentation.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest => "rejected before sending: a bad id, argument or parameter",
+            ErrorKind::Configuration => "the client could not be configured",
+            ErrorKind::BadRequest => "HTTP 400",
+            ErrorKind::Authentication => "HTTP 401: no, invalid or expired token",
+            ErrorKind::PermissionDenied => "HTTP 403",
+            ErrorKind::NotFound => "HTTP 404",
+            ErrorKind::RateLimited => "HTTP 429, after the retries",
+            ErrorKind::ApiStatus => {
+                "another status that is not a success (3xx, 409, a 2xx with success: false)"
+            }
+            ErrorKind::Server => "HTTP 500 and above",
+            ErrorKind::Timeout => "an attempt ran out of time, or the call's deadline passed",
+            ErrorKind::Connection => {
+                "could not connect, the certificate was refused, or the connection broke"
+            }
+            ErrorKind::Decode => "a 2xx answer that could not be read",
+            ErrorKind::ResponseTooLarge => "an answer over the size cap",
+        }
+    }
+
     /// The kind of an error answer with this HTTP status.
     pub const fn from_status(status: u16) -> ErrorKind {
         match status {

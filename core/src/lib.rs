@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod blocking;
+pub mod bridge;
 pub mod catalog;
 mod client;
 mod config;

@@ -39,7 +39,12 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Whether the answer says there is no page after this one.
     pub fn is_last(&self, asked_per_page: Option<u64>) -> bool {
-        if self.items.is_empty() {
+        self.is_last_of(self.items.len(), asked_per_page)
+    }
+
+    /// [`Page::is_last`] for a page of `count` items.
+    pub fn is_last_of(&self, count: usize, asked_per_page: Option<u64>) -> bool {
+        if count == 0 {
             return true;
         }
         if let Some(token) = &self.next_token {
@@ -55,7 +60,7 @@ impl<T> Page<T> {
         }
         // No paging information: a short page is the last one.
         let size = self.per_page.or(asked_per_page);
-        size.is_none_or(|size| (self.items.len() as u64) < size)
+        size.is_none_or(|size| (count as u64) < size)
     }
 }
 
@@ -65,7 +70,21 @@ pub trait Paged: Operation<Output = Page<Self::Item>> + Clone + 'static {
     type Item: Send + 'static;
 
     /// The request for the page after `page`, or `None` when `page` was the last.
-    fn next_page(&self, page: &Page<Self::Item>) -> Option<Self>;
+    fn next_page(&self, page: &Page<Self::Item>) -> Option<Self> {
+        self.next_page_of(page, page.items.len())
+    }
+
+    /// [`Paged::next_page`] for a page of `count` items (whose items may not be at hand).
+    fn next_page_of(&self, page: &Page<Self::Item>, count: usize) -> Option<Self>;
+}
+
+/// `next_page` for a page whose items were counted (`count`) but not kept: the bridge's view.
+pub(crate) fn next_page_counted<O: Paged>(
+    request: &O,
+    page: &Page<O::Item>,
+    count: usize,
+) -> Option<O> {
+    request.next_page_of(page, count)
 }
 
 /// Every item of every page of a list call, fetched a page at a time as they are consumed.

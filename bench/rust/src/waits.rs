@@ -31,7 +31,12 @@ fn cpu_seconds() -> f64 {
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of stat; 11 and 12 after the command name.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -68,7 +73,10 @@ async fn main() {
     let request = ExecuteReleaseStageRequest::for_stage(stage.clone());
     let mut started = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let response = client.execute_release_stage(&request).await.expect("execute");
+        let response = client
+            .execute_release_stage(&request)
+            .await
+            .expect("execute");
         started.push(response.run(&stage).expect("a run number"));
     }
     let rss_before = status_kb("VmRSS:");

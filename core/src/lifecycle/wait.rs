@@ -22,7 +22,7 @@ use crate::response::ExecuteReleaseStageResponse;
 use crate::{Client, blocking, policy};
 
 /// What a wait does when the run reaches a manual approval gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OnApproval {
     /// Report it (a [`RunEvent::WaitingForApproval`]) and keep waiting for someone to decide.

@@ -184,8 +184,8 @@ impl Operation for ListAppReleaseStageRuns {
 impl Paged for ListAppReleaseStageRuns {
     type Item = StageRun;
 
-    fn next_page(&self, page: &Page<StageRun>) -> Option<Self> {
-        if page.is_last(self.options.per_page.map(u64::from)) {
+    fn next_page_of(&self, page: &Page<StageRun>, count: usize) -> Option<Self> {
+        if page.is_last_of(count, self.options.per_page.map(u64::from)) {
             return None;
         }
         let mut next = self.clone();

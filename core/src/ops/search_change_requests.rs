@@ -188,8 +188,8 @@ impl Operation for ListAppChangeRequests {
 impl Paged for ListAppChangeRequests {
     type Item = ChangeRequest;
 
-    fn next_page(&self, page: &Page<ChangeRequest>) -> Option<Self> {
-        if page.is_last(self.options.page_size.map(u64::from)) {
+    fn next_page_of(&self, page: &Page<ChangeRequest>, count: usize) -> Option<Self> {
+        if page.is_last_of(count, self.options.page_size.map(u64::from)) {
             return None;
         }
         let current = page
