@@ -5,6 +5,9 @@ use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
+use std::time::Duration;
+
+use crate::clock::check_scale;
 use crate::execute::BodyRead;
 use crate::faults::parse_faults;
 use crate::fixture::Fixture;
@@ -24,6 +27,21 @@ pub(crate) fn is_control(path: &str) -> bool {
 #[serde(deny_unknown_fields)]
 struct RecordingBody {
     enabled: bool,
+}
+
+/// `POST /_sandbox/clock`: advance, rescale, or both (the advance applies first).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockBody {
+    #[serde(default)]
+    advance_ms: Option<u64>,
+    #[serde(default)]
+    scale: Option<f64>,
+}
+
+fn clock_view(sandbox: &Sandbox) -> serde_json::Value {
+    let state = sandbox.lock();
+    json!({"now_ms": state.clock.now_ms(), "scale": state.clock.scale()})
 }
 
 fn bad_request(message: &str, ids: &Ids) -> SandboxResponse {
@@ -185,11 +203,47 @@ pub(crate) fn handle(
             }
             _ => method_not_allowed(method, "GET, PUT", ids),
         },
+        "/clock" => match *method {
+            Method::GET => responses::json(StatusCode::OK, ids, &clock_view(sandbox)),
+            Method::POST | Method::PUT => {
+                let bytes = match body {
+                    BodyRead::Full(bytes) => bytes,
+                    BodyRead::TooLarge(limit) => return too_large(*limit, ids),
+                };
+                let change = match serde_json::from_slice::<ClockBody>(bytes) {
+                    Ok(change) => change,
+                    Err(e) => {
+                        return bad_request(
+                            &format!(
+                                "body must be {{\"advance_ms\": <ms >= 0>, \"scale\": <number >= 0>}} (either or both): {e}"
+                            ),
+                            ids,
+                        );
+                    }
+                };
+                // Check the scale before changing anything, so a bad request changes nothing.
+                if let Some(scale) = change.scale {
+                    if let Err(e) = check_scale(scale) {
+                        return bad_request(&e.to_string(), ids);
+                    }
+                }
+                if let Some(ms) = change.advance_ms {
+                    sandbox.advance_clock(Duration::from_millis(ms));
+                }
+                if let Some(scale) = change.scale {
+                    if let Err(e) = sandbox.set_clock_scale(scale) {
+                        return bad_request(&e.to_string(), ids);
+                    }
+                }
+                responses::json(StatusCode::OK, ids, &clock_view(sandbox))
+            }
+            _ => method_not_allowed(method, "GET, POST", ids),
+        },
         _ => responses::error(
             StatusCode::NOT_FOUND,
             "NotFound",
             &format!(
-                "no control endpoint at {path:?}; see /_sandbox/health, /_sandbox/requests, /_sandbox/faults, /_sandbox/reset, /_sandbox/recording, /_sandbox/fixture"
+                "no control endpoint at {path:?}; see /_sandbox/health, /_sandbox/requests, /_sandbox/faults, /_sandbox/reset, /_sandbox/recording, /_sandbox/fixture, /_sandbox/clock"
             ),
             ids,
         ),

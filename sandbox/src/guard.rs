@@ -126,14 +126,30 @@ impl SandboxGuard {
         self.sandbox.set_recording(enabled);
     }
 
-    /// Replaces the fixture; every stage's run counter restarts at 1.
+    /// Replaces the fixture; every stage's runs are forgotten and numbers restart at 1.
     pub fn set_fixture(&self, fixture: Fixture) {
         self.sandbox.set_fixture(fixture);
     }
 
-    /// Clears the request log, the pending faults and every stage's run counter.
+    /// Clears the request log, the pending faults and every stage's runs (numbers restart at
+    /// 1); the clock is left alone.
     pub fn reset(&self) {
         self.sandbox.reset();
+    }
+
+    /// Moves the sandbox clock forward by `by` (see [`Sandbox::advance_clock`]).
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.sandbox.advance_clock(by);
+    }
+
+    /// Sets how fast sandbox time runs (see [`Sandbox::set_clock_scale`]).
+    pub fn set_clock_scale(&self, scale: f64) -> Result<(), crate::InvalidClockScale> {
+        self.sandbox.set_clock_scale(scale)
+    }
+
+    /// The current sandbox time in epoch milliseconds.
+    pub fn clock_now_ms(&self) -> u64 {
+        self.sandbox.clock_now_ms()
     }
 
     /// Builds a full URL from a path starting with `/`.

@@ -11,10 +11,10 @@ use tracing::level_filters::LevelFilter;
 use tracing::{error, info, warn};
 use yunxiao_sandbox::{DEFAULT_MAX_RECORDS, Fixture, SandboxConfig, Server};
 
-/// A local stand-in for the Yunxiao AppStack OpenAPI (ExecuteChangeRequestReleaseStage).
+/// A local stand-in for the Yunxiao AppStack release-stage OpenAPI.
 ///
 /// Prints its base URL (e.g. http://127.0.0.1:43210) as the first line of stdout. Control API
-/// under /_sandbox/ (health, requests, faults, reset, recording, fixture).
+/// under /_sandbox/ (health, requests, faults, reset, recording, fixture, clock).
 #[derive(Debug, Parser)]
 #[command(name = "yunxiao-sandbox", version, about)]
 struct Args {
@@ -41,6 +41,11 @@ struct Args {
     /// How many recorded requests to keep (oldest dropped first).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDS)]
     max_records: usize,
+
+    /// How fast sandbox time runs: 1 = real time, 1000 makes a 30 s job take 30 ms, 0 freezes
+    /// the clock (advance it with POST /_sandbox/clock).
+    #[arg(long, value_name = "SCALE", default_value_t = 1.0)]
+    clock_scale: f64,
 
     /// Log level on stderr: off, error, warn, info, debug or trace (debug logs every request).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
@@ -69,6 +74,10 @@ fn main() -> ExitCode {
         error!("--token must not be empty");
         return ExitCode::from(2);
     }
+    if !(args.clock_scale.is_finite() && args.clock_scale >= 0.0) {
+        error!("--clock-scale must be a finite number >= 0");
+        return ExitCode::from(2);
+    }
     let config = SandboxConfig {
         fixture,
         token: args.token,
@@ -76,6 +85,7 @@ fn main() -> ExitCode {
         max_records: args.max_records,
         host: args.host,
         port: args.port,
+        clock_scale: args.clock_scale,
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

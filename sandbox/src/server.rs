@@ -21,11 +21,12 @@ use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
 use crate::control;
-use crate::execute::{self, BodyRead};
+use crate::execute::BodyRead;
 use crate::faults::{Fault, FaultAction};
 use crate::fixture::Fixture;
 use crate::recording::{DEFAULT_MAX_RECORDS, RecordedRequest};
 use crate::responses::{self, Ids, SandboxBody, SandboxResponse};
+use crate::router;
 use crate::state::Sandbox;
 
 /// The largest request body the sandbox reads (larger ones get 413 `PayloadTooLarge`).
@@ -49,10 +50,14 @@ pub struct SandboxConfig {
     pub host: String,
     /// The port to bind; 0 picks a free one.
     pub port: u16,
+    /// How fast sandbox time runs compared with real time (1.0 = real time; 1000 makes a 30 s
+    /// job take 30 ms; 0 freezes the clock so only explicit advances move it).
+    pub clock_scale: f64,
 }
 
 impl Default for SandboxConfig {
-    /// The built-in fixture on `127.0.0.1:0`, recording on, at most 100 000 records kept.
+    /// The built-in fixture on `127.0.0.1:0`, recording on, at most 100 000 records kept,
+    /// clock at real speed.
     fn default() -> Self {
         SandboxConfig {
             fixture: Fixture::builtin(),
@@ -61,12 +66,14 @@ impl Default for SandboxConfig {
             max_records: DEFAULT_MAX_RECORDS,
             host: "127.0.0.1".into(),
             port: 0,
+            clock_scale: 1.0,
         }
     }
 }
 
 impl SandboxConfig {
-    /// Builds the state handle this configuration describes, after checking the token.
+    /// Builds the state handle this configuration describes, after checking the token and the
+    /// clock scale.
     fn sandbox(&self) -> io::Result<Sandbox> {
         if self.token.as_deref() == Some("") {
             return Err(io::Error::new(
@@ -74,12 +81,16 @@ impl SandboxConfig {
                 "the token override must not be empty",
             ));
         }
-        Ok(Sandbox::new(
+        let sandbox = Sandbox::new(
             self.fixture.clone(),
             self.token.clone(),
             self.record,
             self.max_records,
-        ))
+        );
+        sandbox
+            .set_clock_scale(self.clock_scale)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        Ok(sandbox)
     }
 }
 
@@ -292,16 +303,28 @@ async fn handle(
     };
 
     let response = match fault {
-        None => execute::handle(&sandbox, &parts.method, path, &parts.headers, &body, &ids),
+        None => router::handle(
+            &sandbox,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &body,
+            &ids,
+        ),
         Some(fault) => {
             debug!(method = %parts.method, path, action = %fault.action, "fault");
             if fault.delay_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
             }
             match fault.action {
-                FaultAction::Pass => {
-                    execute::handle(&sandbox, &parts.method, path, &parts.headers, &body, &ids)
-                }
+                FaultAction::Pass => router::handle(
+                    &sandbox,
+                    &parts.method,
+                    &parts.uri,
+                    &parts.headers,
+                    &body,
+                    &ids,
+                ),
                 FaultAction::Close => return Err(CloseConnection("close fault")),
                 FaultAction::Respond => fault_response(&fault, &ids),
                 FaultAction::MalformedJson => responses::malformed_json(&ids),

@@ -1,7 +1,9 @@
 //! The sandbox's shared state and the typed, in-process handle to it.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
+use crate::clock::{Clock, InvalidClockScale};
 use crate::faults::{Fault, FaultQueue};
 use crate::fixture::{Fixture, FixtureIndex};
 use crate::recording::{RecordedRequest, RequestLog};
@@ -18,6 +20,8 @@ pub(crate) struct State {
     token: Arc<str>,
     pub log: RequestLog,
     pub faults: FaultQueue,
+    /// The sandbox clock every run is evaluated against.
+    pub clock: Clock,
 }
 
 impl State {
@@ -35,7 +39,7 @@ impl State {
         Arc::from(token_override.unwrap_or(fixture.token.as_str()))
     }
 
-    /// Replaces the fixture; every stage counter restarts at zero.
+    /// Replaces the fixture; every stage's runs are forgotten and numbering restarts.
     pub fn set_fixture(&mut self, fixture: Fixture) {
         self.index = FixtureIndex::new(&fixture);
         self.token = State::effective_token(self.token_override.as_deref(), &fixture);
@@ -68,6 +72,7 @@ impl Sandbox {
             token_override: token,
             log: RequestLog::new(record, max_records),
             faults: FaultQueue::default(),
+            clock: Clock::new(1.0),
         };
         Sandbox {
             inner: Arc::new(Inner {
@@ -146,12 +151,35 @@ impl Sandbox {
         self.lock().fixture.clone()
     }
 
-    /// Replaces the fixture; every stage's run counter restarts at 1.
+    /// Replaces the fixture; every stage's runs are forgotten and run numbers restart at 1.
     pub fn set_fixture(&self, fixture: Fixture) {
         self.lock().set_fixture(fixture);
     }
 
-    /// Clears the request log, the pending faults and every stage's run counter.
+    /// Moves the sandbox clock forward by `by`: runs see the time pass at once (the next read
+    /// evaluates them at the new time).
+    pub fn advance_clock(&self, by: Duration) {
+        self.lock().clock.advance(by);
+    }
+
+    /// Makes sandbox time run `scale` times as fast as real time from now on (0 freezes it,
+    /// so only [`Sandbox::advance_clock`] moves it). Refuses negative or non-finite scales.
+    pub fn set_clock_scale(&self, scale: f64) -> Result<(), InvalidClockScale> {
+        self.lock().clock.set_scale(scale)
+    }
+
+    /// The current clock scale.
+    pub fn clock_scale(&self) -> f64 {
+        self.lock().clock.scale()
+    }
+
+    /// The current sandbox time, in epoch milliseconds (it started at the real wall time).
+    pub fn clock_now_ms(&self) -> u64 {
+        self.lock().clock.now_ms()
+    }
+
+    /// Clears the request log, the pending faults and every stage's runs (run numbers restart
+    /// at 1). The clock is left alone: its time and scale belong to the test, not the state.
     pub fn reset(&self) {
         let mut state = self.lock();
         state.log.clear();
