@@ -234,7 +234,7 @@ impl Client {
         url: &url::Url,
         method: HttpMethod,
         body: Option<bytes::Bytes>,
-        call: &CallInfo,
+        call: &std::sync::Arc<CallInfo>,
         result_keys: &[&str],
     ) -> Result<Answer, AttemptError> {
         let config = &self.inner.config;
@@ -354,7 +354,11 @@ fn connect_timeout(config: &ClientConfig) -> Duration {
 }
 
 /// Sorts a failure of `send()` by whether the request can have reached the server.
-fn classify_send_error(error: &reqwest::Error, config: &ClientConfig, call: &CallInfo) -> Error {
+fn classify_send_error(
+    error: &reqwest::Error,
+    config: &ClientConfig,
+    call: &std::sync::Arc<CallInfo>,
+) -> Error {
     if error.is_connect() {
         if error.is_timeout() || chain_has_timeout(error) {
             return Error::Timeout {

@@ -44,7 +44,7 @@ pub enum Error {
         /// The limit that was reached.
         after: Duration,
         /// The call that timed out.
-        call: CallInfo,
+        call: std::sync::Arc<CallInfo>,
     },
 
     /// No connection could be opened (DNS, refused, TLS handshake): nothing was sent.
@@ -54,7 +54,7 @@ pub enum Error {
         /// The cause, as the network stack reported it.
         message: String,
         /// The call that could not connect.
-        call: CallInfo,
+        call: std::sync::Arc<CallInfo>,
     },
 
     /// The connection broke after the request was sent, before a complete answer arrived.
@@ -64,7 +64,7 @@ pub enum Error {
         /// The cause, as the network stack reported it.
         message: String,
         /// The call whose connection broke.
-        call: CallInfo,
+        call: std::sync::Arc<CallInfo>,
     },
 
     /// The server answered 2xx, but not with the JSON object this call returns (or with an
@@ -79,7 +79,7 @@ pub enum Error {
         /// The request id from the answer's headers, if any.
         request_id: Option<String>,
         /// The call that was answered.
-        call: CallInfo,
+        call: std::sync::Arc<CallInfo>,
     },
 
     /// The answer was larger than the configured cap and was not read to the end.
@@ -93,7 +93,7 @@ pub enum Error {
         /// The request id from the answer's headers, if any.
         request_id: Option<String>,
         /// The call that was answered.
-        call: CallInfo,
+        call: std::sync::Arc<CallInfo>,
     },
 }
 
@@ -238,7 +238,7 @@ pub struct ApiError {
     /// The body, cut to a few KiB on a character boundary, with the token scrubbed out.
     pub body: String,
     /// The call that was answered.
-    pub call: CallInfo,
+    pub call: std::sync::Arc<CallInfo>,
 }
 
 impl ApiError {
@@ -354,6 +354,23 @@ impl Error {
             | Error::Decode { call, .. }
             | Error::ResponseTooLarge { call, .. } => Some(call),
         }
+    }
+
+    /// The same error, saying it happened while doing `action` (for errors of a call).
+    pub(crate) fn with_action(mut self, action: String) -> Self {
+        let action: std::sync::Arc<str> = std::sync::Arc::from(action);
+        match &mut self {
+            Error::InvalidRequest { .. } | Error::Configuration { .. } => {}
+            Error::Api(api) => std::sync::Arc::make_mut(&mut api.call).action = action,
+            Error::Timeout { call, .. }
+            | Error::Connect { call, .. }
+            | Error::ConnectionLost { call, .. }
+            | Error::Decode { call, .. }
+            | Error::ResponseTooLarge { call, .. } => {
+                std::sync::Arc::make_mut(call).action = action;
+            }
+        }
+        self
     }
 
     /// The effect of the call the error came from, when it came from one.

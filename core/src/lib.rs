@@ -37,6 +37,7 @@ mod config;
 mod endpoint;
 mod error;
 mod lenient;
+pub mod lifecycle;
 mod operation;
 pub mod ops;
 mod paging;
@@ -55,6 +56,12 @@ pub use config::{
 pub use endpoint::{PreparedRequest, prepare, prepare_operation};
 pub use error::{ApiError, Error, ErrorKind, TimeoutPhase};
 pub use lenient::{JsonText, RunStatus, Timestamp};
+pub use lifecycle::abort::AbortHandle;
+pub use lifecycle::logs::LogFollower;
+pub use lifecycle::started::StartedSinceOptions;
+pub use lifecycle::wait::{
+    EventCallback, JobSummary, OnApproval, RunEvent, RunOutcome, WaitOptions, WaitState,
+};
 pub use operation::{
     Answer, AppRef, CallInfo, Effect, HttpMethod, JobRef, Operation, OperationInfo, RunRef,
     StageRef,

@@ -157,7 +157,7 @@ pub struct Answer {
     /// The body as JSON; `None` when it was empty.
     pub json: Option<Value>,
     /// The call this answers, for decode errors.
-    pub call: CallInfo,
+    pub call: std::sync::Arc<CallInfo>,
 }
 
 impl Answer {
@@ -203,28 +203,33 @@ pub struct CallInfo {
     pub action: Arc<str>,
     /// What an error after sending may have done (empty for reads).
     pub may_have_effect: &'static str,
+    /// When the call was made (just before its first attempt was sent): what the "did it
+    /// start?" check of an ambiguous execute compares run start times with.
+    pub started_at: std::time::SystemTime,
 }
 
 impl CallInfo {
     /// The context of a call of `O` described by `action`.
-    pub fn of<O: Operation + ?Sized>(action: String) -> Self {
-        CallInfo {
+    pub fn of<O: Operation + ?Sized>(action: String) -> Arc<Self> {
+        Arc::new(CallInfo {
             operation: O::INFO.name,
             effect: O::INFO.effect,
             action: Arc::from(action),
             may_have_effect: O::INFO.may_have_effect,
-        }
+            started_at: std::time::SystemTime::now(),
+        })
     }
 
     /// The context used where no call is known (errors built by hand): a mutating call, so
     /// that `may_have_executed` errs on the safe side.
-    pub fn unknown() -> Self {
-        CallInfo {
+    pub fn unknown() -> Arc<Self> {
+        Arc::new(CallInfo {
             operation: "",
             effect: Effect::Mutating,
             action: Arc::from(""),
             may_have_effect: "the call may have taken effect",
-        }
+            started_at: std::time::SystemTime::UNIX_EPOCH,
+        })
     }
 }
 

@@ -60,6 +60,34 @@ pub const CONNECT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
 /// not be told apart from ordinary text when it is scrubbed from messages.
 pub const MIN_TOKEN_CHARS: usize = 8;
 
+/// The first wait between polls of a run being waited for.
+pub const WAIT_POLL_INITIAL: Duration = Duration::from_millis(1500);
+
+/// Each wait between polls is this much longer than the one before, up to [`WAIT_POLL_MAX`].
+pub const WAIT_POLL_GROWTH: f64 = 1.5;
+
+/// The longest wait between polls of a run.
+pub const WAIT_POLL_MAX: Duration = Duration::from_secs(12);
+
+/// The longest wait between polls after the server answered 429.
+pub const WAIT_POLL_THROTTLED_MAX: Duration = Duration::from_secs(60);
+
+/// How far each poll interval is jittered (±), so that many waits do not poll in lockstep.
+pub const WAIT_POLL_JITTER: f64 = 0.1;
+
+/// How long after an execute a 404 for its new run counts as "not visible yet".
+pub const WAIT_NOT_FOUND_GRACE: Duration = Duration::from_secs(10);
+
+/// How long a wait lasts at most by default.
+pub const DEFAULT_WAIT_DEADLINE: Duration = Duration::from_secs(60 * 60);
+
+/// How much earlier than the call a run may have started and still count as "started by it",
+/// for clocks that disagree (the "did it start?" check).
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(120);
+
+/// The most runs the "did it start?" check reads before it stops.
+pub const STARTED_SINCE_MAX_RUNS: usize = 200;
+
 /// The most pages a listing fetches before it stops, against a server that never says "last".
 pub const MAX_PAGES: usize = 10_000;
 

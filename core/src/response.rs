@@ -95,7 +95,7 @@ pub(crate) fn read_answer(
     headers: &AnswerHeaders,
     body: &[u8],
     token: Option<&AccessToken>,
-    call: &CallInfo,
+    call: &std::sync::Arc<CallInfo>,
     result_keys: &[&str],
 ) -> Result<Answer, Error> {
     let decode_error = |message: String| Error::Decode {
@@ -215,7 +215,7 @@ pub(crate) fn parse_api_error(
     headers: &AnswerHeaders,
     body: &[u8],
     token: Option<&AccessToken>,
-    call: &CallInfo,
+    call: &std::sync::Arc<CallInfo>,
 ) -> Error {
     let json: Option<Map<String, Value>> = match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Some(map),

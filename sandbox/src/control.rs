@@ -210,7 +210,12 @@ pub(crate) fn handle(
                     BodyRead::Full(bytes) => bytes,
                     BodyRead::TooLarge(limit) => return too_large(*limit, ids),
                 };
-                let change = match serde_json::from_slice::<ClockBody>(bytes) {
+                // Through a map first: serde would also read a struct from a JSON array.
+                let change = match serde_json::from_slice::<
+                    serde_json::Map<String, serde_json::Value>,
+                >(bytes)
+                .and_then(|map| ClockBody::deserialize(serde_json::Value::Object(map)))
+                {
                     Ok(change) => change,
                     Err(e) => {
                         return bad_request(

@@ -9,6 +9,11 @@ use serde_json::{Map, Value};
 use crate::responses::{self};
 use crate::router::{Answer, Ctx, parse_object};
 
+/// Above this body size a run keeps no `params`: a run lives until the stage has
+/// [`crate::MAX_RUNS_PER_STAGE`] newer ones, and thousands of 16 MiB bodies would exhaust memory.
+/// Real params are a few hundred bytes.
+pub(crate) const MAX_KEPT_PARAMS_BYTES: usize = 64 * 1024;
+
 /// The success answer.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,7 +58,10 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Answer {
     let t = &ctx.target;
     let mut state = ctx.sandbox.lock();
     let params = match body_check {
-        Ok(params) => params,
+        Ok(params) => match ctx.body {
+            BodyRead::Full(bytes) if bytes.len() > MAX_KEPT_PARAMS_BYTES => Map::new(),
+            _ => params,
+        },
         Err((status, code, message)) => {
             // Existence is checked before the body; only a found stage reports a body error.
             let found = state

@@ -992,6 +992,12 @@ impl FixtureIndex {
         })
     }
 
+    /// Carries the job id counter over from the index this one replaces, so that a job id
+    /// never names two jobs in one sandbox, even across fixture replacements.
+    pub fn continue_job_ids(&mut self, previous: &FixtureIndex) {
+        self.next_job_id = self.next_job_id.max(previous.next_job_id);
+    }
+
     /// Forgets every run of every stage; run numbers restart at 1.
     pub fn reset_counters(&mut self) {
         for apps in self.orgs.values_mut() {
@@ -1062,6 +1068,50 @@ mod tests {
                 .token,
             DEFAULT_TOKEN
         );
+    }
+
+    #[test]
+    fn old_form_and_defaults() {
+        let fixture = Fixture::from_json(
+            r#"{"organizations": {"o": {"apps": {"a": {
+                "releaseWorkflows": {"w": {"releaseStages": ["s", {"sn": "t", "name": "T"}]}},
+                "changeRequests": [{"sn": "c"}]}}}}}"#,
+        )
+        .expect("valid");
+        let app = &fixture.organizations[0].apps[0];
+        let wf = &app.release_workflows[0];
+        assert_eq!(wf.name, "w", "names default to the sn");
+        assert_eq!(wf.release_stages[0], ReleaseStage::new("s"));
+        assert_eq!(wf.release_stages[1].name, "T");
+        assert_eq!(wf.release_stages[1].effective_script(), default_script());
+        let cr = &app.change_requests[0];
+        assert_eq!(
+            (cr.name.as_str(), cr.state.as_str(), cr.branch.as_str()),
+            ("c", "DEVELOPING", "feature/c")
+        );
+        assert_eq!(cr.commit_id.len(), 40);
+        assert_eq!(cr.commit_id, fake_commit("c"), "stable");
+        // The short forms come back out as they went in.
+        let text = serde_json::to_value(&fixture).expect("serializes");
+        assert_eq!(
+            text["organizations"]["o"]["apps"]["a"]["releaseWorkflows"]["w"],
+            serde_json::json!({"releaseStages": ["s", {"sn": "t", "name": "T"}]})
+        );
+        let script: Vec<Vec<ScriptJob>> =
+            serde_json::from_str(r#"[[{"name": "j", "duration_s": 0.25}]]"#).expect("valid");
+        assert_eq!(script[0][0].duration, Duration::from_millis(250));
+        assert_eq!(script[0][0].outcome, JobOutcome::Success);
+        for bad in [
+            r#"[[{"name": "j", "duration_s": 1e10}]]"#,
+            r#"[[{"name": "j", "duration_s": -0.5}]]"#,
+            r#"[[{"name": "j", "extra": 1}]]"#,
+            r#"[[{"duration_s": 1}]]"#,
+        ] {
+            assert!(
+                serde_json::from_str::<Vec<Vec<ScriptJob>>>(bad).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl State {
 
     /// Replaces the fixture; every stage's runs are forgotten and numbering restarts.
     pub fn set_fixture(&mut self, fixture: Fixture) {
-        self.index = FixtureIndex::new(&fixture);
+        let mut index = FixtureIndex::new(&fixture);
+        index.continue_job_ids(&self.index);
+        self.index = index;
         self.token = State::effective_token(self.token_override.as_deref(), &fixture);
         self.fixture = fixture;
     }

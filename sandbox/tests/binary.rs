@@ -138,3 +138,29 @@ async fn options_and_sigint() {
     assert_eq!(status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn clock_scale_option() {
+    let (mut child, url) = start(&["--clock-scale", "0"]);
+    let clock: Value = client()
+        .get(format!("{url}/_sandbox/clock"))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(clock["scale"], 0.0, "{clock}");
+    signal(&child, "TERM");
+    assert!(wait(&mut child).success());
+
+    for bad in ["-1", "nan", "inf", "fast"] {
+        let status = Command::new(BIN)
+            .args(["--clock-scale", bad])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("runs");
+        assert_eq!(status.code(), Some(2), "--clock-scale {bad}");
+    }
+}
