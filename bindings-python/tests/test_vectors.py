@@ -20,7 +20,14 @@ import yunxiao_appstack as yx
 from support import SANDBOX_TOKEN, WORKSPACE, Sandbox
 
 VECTORS_DIR = WORKSPACE / "tests" / "vectors"
-VECTORS = sorted(VECTORS_DIR.glob("*.json"))
+EXECUTE = "ExecuteChangeRequestReleaseStage"
+# The execute vectors; the other operations' vectors are replayed by the Rust runner until this
+# binding's generic bridge lands.
+VECTORS = sorted(
+    path
+    for path in VECTORS_DIR.glob("*.json")
+    if json.loads(path.read_text(encoding="utf-8")).get("operation", EXECUTE) == EXECUTE
+)
 
 Outcome = Union[yx.ExecuteReleaseStageResponse, yx.YunxiaoError]
 

@@ -12,10 +12,12 @@ use crate::endpoint::{self, PreparedRequest};
 use crate::error::{Error, TimeoutPhase, one_line};
 use crate::operation::{Answer, CallInfo, HttpMethod, Operation};
 use crate::policy;
+use crate::rate::RateLimiter;
 use crate::request::ExecuteReleaseStageRequest;
 use crate::response::{self, AnswerHeaders};
 use crate::retry::{self, RetryDecision};
 use crate::secret::AccessToken;
+use crate::transport;
 
 /// The header that carries the personal access token.
 pub const TOKEN_HEADER: &str = "x-yunxiao-token";
@@ -33,6 +35,7 @@ struct Inner {
     config: ClientConfig,
     token: AccessToken,
     http: reqwest::Client,
+    limiter: Option<RateLimiter>,
 }
 
 impl fmt::Debug for Client {
@@ -84,7 +87,7 @@ impl Client {
         let user_agent = HeaderValue::from_str(config.user_agent())
             .map_err(|_| Error::configuration("the user agent is not a valid header value"))?;
         headers.insert(USER_AGENT, user_agent);
-        let mut http = reqwest::Client::builder()
+        let http = reqwest::Client::builder()
             .default_headers(headers)
             // Never follow redirects: a POST must not be replayed elsewhere, and the token must
             // not travel to another host.
@@ -96,19 +99,16 @@ impl Client {
             .connect_timeout(connect_timeout(&config))
             .tcp_nodelay(true)
             .pool_idle_timeout(policy::POOL_IDLE_TIMEOUT);
-        if config.base_url().scheme() == "http" {
-            // Plain http is allowed for loopback (or on explicit request); an HTTP_PROXY from
-            // the environment must not carry the token off the machine in clear text.
-            http = http.no_proxy();
-        }
-        let http = http.build().map_err(|e| {
+        let http = transport::configure(http, &config)?.build().map_err(|e| {
             Error::configuration(format!("cannot build the HTTP client: {}", error_chain(&e)))
         })?;
+        let limiter = config.max_rps().map(RateLimiter::new);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 token,
                 http,
+                limiter,
             }),
         })
     }
@@ -161,9 +161,15 @@ impl Client {
             Some(bytes::Bytes::from(prepared.body))
         };
         let max_retries = self.inner.config.max_retries();
+        let deadline = self.inner.config.deadline().map(|d| Instant::now() + d);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            if let Some(limiter) = &self.inner.limiter {
+                if !limiter.acquire(deadline).await {
+                    return Err(self.waiting_timeout(&call));
+                }
+            }
             let started = Instant::now();
             let outcome = self
                 .attempt(
@@ -172,6 +178,7 @@ impl Client {
                     body.clone(),
                     &call,
                     O::RESULT_KEYS,
+                    deadline,
                 )
                 .await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -222,9 +229,25 @@ impl Client {
                             "the server did not act on the attempt"
                         }
                     );
-                    tokio::time::sleep(delay).await;
+                    match deadline {
+                        Some(deadline) if Instant::now() + delay >= deadline => {
+                            tokio::time::sleep_until(deadline).await;
+                            return Err(self.waiting_timeout(&call));
+                        }
+                        _ => tokio::time::sleep(delay).await,
+                    }
                 }
             }
+        }
+    }
+
+    /// The error of a call whose deadline passed while it waited to send.
+    fn waiting_timeout(&self, call: &Arc<CallInfo>) -> Error {
+        Error::Timeout {
+            phase: TimeoutPhase::Waiting,
+            after: self.inner.config.deadline().unwrap_or_default(),
+            deadline: true,
+            call: call.clone(),
         }
     }
 
@@ -236,10 +259,17 @@ impl Client {
         body: Option<bytes::Bytes>,
         call: &std::sync::Arc<CallInfo>,
         result_keys: &[&str],
+        call_deadline: Option<Instant>,
     ) -> Result<Answer, AttemptError> {
         let config = &self.inner.config;
-        let timeout = config.request_timeout();
-        let deadline = Instant::now() + timeout;
+        let attempt_deadline = Instant::now() + config.request_timeout();
+        // The call's deadline cuts the attempt when it comes first; errors then name it.
+        let (deadline, timeout, by_deadline) = match call_deadline {
+            Some(call_deadline) if call_deadline < attempt_deadline => {
+                (call_deadline, config.deadline().unwrap_or_default(), true)
+            }
+            _ => (attempt_deadline, config.request_timeout(), false),
+        };
         let mut token = HeaderValue::from_str(self.inner.token.expose())
             .map_err(|_| Error::configuration("the access token is not a valid header value"))?;
         token.set_sensitive(true);
@@ -261,6 +291,7 @@ impl Client {
                 return Err(Error::Timeout {
                     phase: TimeoutPhase::Response,
                     after: timeout,
+                    deadline: by_deadline,
                     call: call.clone(),
                 }
                 .into());
@@ -305,6 +336,7 @@ impl Client {
                     return Err(with_answer(Error::Timeout {
                         phase: TimeoutPhase::Body,
                         after: timeout,
+                        deadline: by_deadline,
                         call: call.clone(),
                     }));
                 }
@@ -360,10 +392,18 @@ fn classify_send_error(
     call: &std::sync::Arc<CallInfo>,
 ) -> Error {
     if error.is_connect() {
+        if let Some(problem) = transport::certificate_problem(error) {
+            return Error::Certificate {
+                problem,
+                message: error_chain(error),
+                call: call.clone(),
+            };
+        }
         if error.is_timeout() || chain_has_timeout(error) {
             return Error::Timeout {
                 phase: TimeoutPhase::Connect,
                 after: connect_timeout(config),
+                deadline: false,
                 call: call.clone(),
             };
         }
@@ -376,6 +416,7 @@ fn classify_send_error(
         return Error::Timeout {
             phase: TimeoutPhase::Response,
             after: config.request_timeout(),
+            deadline: false,
             call: call.clone(),
         };
     }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use url::{Host, Url};
 
 use crate::error::Error;
 use crate::policy;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, Secret};
 use crate::validate;
 
 /// Environment variable holding the personal access token.
@@ -29,6 +30,12 @@ pub const ENV_TIMEOUT: &str = "YUNXIAO_TIMEOUT";
 pub const ENV_CONNECT_TIMEOUT: &str = "YUNXIAO_CONNECT_TIMEOUT";
 /// Environment variable holding the number of retries.
 pub const ENV_MAX_RETRIES: &str = "YUNXIAO_MAX_RETRIES";
+/// Environment variable naming an extra PEM bundle of trusted certificates.
+pub const ENV_CA_BUNDLE: &str = "YUNXIAO_CA_BUNDLE";
+/// Environment variable holding the total deadline of a call, in seconds.
+pub const ENV_DEADLINE: &str = "YUNXIAO_DEADLINE";
+/// Environment variable holding the client-wide request-rate cap, in requests per second.
+pub const ENV_MAX_RPS: &str = "YUNXIAO_MAX_RPS";
 
 /// The version of this crate, which is the version of every binding.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -118,6 +125,10 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     max_response_bytes: Option<usize>,
     allow_insecure_http: bool,
+    ca_bundle: Option<PathBuf>,
+    proxy: Option<Secret>,
+    deadline: Option<Duration>,
+    max_rps: Option<f64>,
     env: EnvSource,
 }
 
@@ -134,6 +145,10 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("ca_bundle", &self.ca_bundle)
+            .field("proxy", &self.proxy)
+            .field("deadline", &self.deadline)
+            .field("max_rps", &self.max_rps)
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +221,36 @@ impl ClientBuilder {
     /// would cross the network in clear text.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
+        self
+    }
+
+    /// An extra PEM bundle of trusted certificates (a corporate CA), on top of the system's.
+    /// Env: `YUNXIAO_CA_BUNDLE`.
+    pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_bundle = Some(path.into());
+        self
+    }
+
+    /// The proxy for every request, e.g. `http://user:password@proxy:3128` (credentials kept
+    /// as secret as the token). Default: `HTTPS_PROXY` / `ALL_PROXY` from the environment;
+    /// `NO_PROXY` is honoured either way. Never used for a plain-http base URL.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(Secret::new(url));
+        self
+    }
+
+    /// The longest one call may take across all its attempts and waits (backoff,
+    /// `Retry-After`, the rate cap). Env: `YUNXIAO_DEADLINE` (seconds); default none, when a
+    /// call takes at most `(max_retries + 1) × request_timeout` plus its waits.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// At most this many requests per second from this client (all its clones and calls
+    /// together): requests are delayed, never dropped. Env: `YUNXIAO_MAX_RPS`; default none.
+    pub fn max_rps(mut self, requests_per_second: f64) -> Self {
+        self.max_rps = Some(requests_per_second);
         self
     }
 
@@ -331,6 +376,67 @@ impl ClientBuilder {
             return Err(Error::configuration("max_response_bytes must be above 0"));
         }
 
+        let ca_bundle = match &self.ca_bundle {
+            Some(path) => Some(path.clone()),
+            None => env.get(ENV_CA_BUNDLE)?.map(PathBuf::from),
+        };
+        if let Some(path) = &ca_bundle {
+            if !path.is_file() {
+                let source = if self.ca_bundle.is_some() {
+                    "ca_bundle"
+                } else {
+                    ENV_CA_BUNDLE
+                };
+                return Err(Error::configuration(format!(
+                    "{source}: {} is not a readable file",
+                    path.display()
+                )));
+            }
+        }
+
+        if let Some(proxy) = &self.proxy {
+            let url = Url::parse(proxy.expose().trim()).map_err(|_| {
+                Error::configuration("proxy must be a URL such as http://proxy:3128")
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(Error::configuration(
+                    "proxy must be an http:// or https:// URL",
+                ));
+            }
+        }
+
+        let deadline = match (self.deadline, env.get(ENV_DEADLINE)?) {
+            (None, None) => None,
+            (explicit, _) => Some(resolve_duration(
+                explicit,
+                env,
+                ENV_DEADLINE,
+                "deadline",
+                policy::DEFAULT_REQUEST_TIMEOUT,
+            )?),
+        };
+
+        let max_rps = match self.max_rps {
+            Some(rps) => Some((rps, "max_rps")),
+            None => match env.get(ENV_MAX_RPS)? {
+                Some(text) => Some((text.trim().parse::<f64>().map_err(|_| {
+                    Error::configuration(format!(
+                        "{ENV_MAX_RPS} must be a number of requests per second above 0, got {:?}",
+                        crate::error::one_line(&text, 40)
+                    ))
+                })?, ENV_MAX_RPS)),
+                None => None,
+            },
+        };
+        if let Some((rps, source)) = max_rps {
+            if !rps.is_finite() || rps <= 0.0 || rps > policy::MAX_RPS_LIMIT {
+                return Err(Error::configuration(format!(
+                    "{source} must be above 0 and at most {}, got {rps}",
+                    policy::MAX_RPS_LIMIT
+                )));
+            }
+        }
+
         Ok(ClientConfig {
             token,
             base_url,
@@ -341,6 +447,10 @@ impl ClientBuilder {
             max_retries,
             user_agent,
             max_response_bytes,
+            ca_bundle,
+            proxy: self.proxy.clone(),
+            deadline,
+            max_rps: max_rps.map(|(rps, _)| rps),
         })
     }
 
@@ -364,9 +474,33 @@ pub struct ClientConfig {
     max_retries: u32,
     user_agent: String,
     max_response_bytes: usize,
+    ca_bundle: Option<PathBuf>,
+    proxy: Option<Secret>,
+    deadline: Option<Duration>,
+    max_rps: Option<f64>,
 }
 
 impl ClientConfig {
+    /// The extra PEM bundle of trusted certificates, if any.
+    pub fn ca_bundle(&self) -> Option<&std::path::Path> {
+        self.ca_bundle.as_deref()
+    }
+
+    /// The explicit proxy, if any (its value is a secret).
+    pub fn proxy(&self) -> Option<&Secret> {
+        self.proxy.as_ref()
+    }
+
+    /// The total deadline of one call, if any.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline
+    }
+
+    /// The client-wide request-rate cap, if any.
+    pub fn max_rps(&self) -> Option<f64> {
+        self.max_rps
+    }
+
     /// Whether a token is set.
     pub fn has_token(&self) -> bool {
         self.token.is_some()

@@ -35,14 +35,16 @@ pub enum Error {
     #[error("{0}")]
     Api(Box<ApiError>),
 
-    /// An attempt ran out of time.
-    #[error("{}{}", action_prefix(.call), timeout_message(*.phase, *.after, .call))]
+    /// An attempt ran out of time, or the call's deadline passed.
+    #[error("{}{}", action_prefix(.call), timeout_message(*.phase, *.after, *.deadline, .call))]
     #[non_exhaustive]
     Timeout {
-        /// What the attempt was doing when the time ran out.
+        /// What the call was doing when the time ran out.
         phase: TimeoutPhase,
         /// The limit that was reached.
         after: Duration,
+        /// Whether the limit was the call's total deadline (else one attempt's timeout).
+        deadline: bool,
         /// The call that timed out.
         call: std::sync::Arc<CallInfo>,
     },
@@ -52,6 +54,19 @@ pub enum Error {
     #[non_exhaustive]
     Connect {
         /// The cause, as the network stack reported it.
+        message: String,
+        /// The call that could not connect.
+        call: std::sync::Arc<CallInfo>,
+    },
+
+    /// The server's TLS certificate was refused: nothing was sent, and trying again will not
+    /// help (its [`ErrorKind`] is `connection`; it is never retried).
+    #[error("{}could not connect: the server's certificate was refused: {}; nothing was sent ({message})", action_prefix(.call), .problem.describe())]
+    #[non_exhaustive]
+    Certificate {
+        /// Why it was refused.
+        problem: crate::transport::CertificateProblem,
+        /// The cause, as the TLS library reported it.
         message: String,
         /// The call that could not connect.
         call: std::sync::Arc<CallInfo>,
@@ -200,15 +215,19 @@ pub enum TimeoutPhase {
     Response,
     /// Reading the body of the answer.
     Body,
+    /// Waiting to send (a backoff, a `Retry-After`, the rate cap) when the deadline passed:
+    /// nothing was in flight.
+    Waiting,
 }
 
 impl TimeoutPhase {
-    /// A stable lowercase name: `connect`, `response` or `body`.
+    /// A stable lowercase name: `connect`, `response`, `body` or `waiting`.
     pub const fn as_str(self) -> &'static str {
         match self {
             TimeoutPhase::Connect => "connect",
             TimeoutPhase::Response => "response",
             TimeoutPhase::Body => "body",
+            TimeoutPhase::Waiting => "waiting",
         }
     }
 }
@@ -311,7 +330,9 @@ impl Error {
             Error::Configuration { .. } => ErrorKind::Configuration,
             Error::Api(api) => api.kind(),
             Error::Timeout { .. } => ErrorKind::Timeout,
-            Error::Connect { .. } | Error::ConnectionLost { .. } => ErrorKind::Connection,
+            Error::Connect { .. } | Error::ConnectionLost { .. } | Error::Certificate { .. } => {
+                ErrorKind::Connection
+            }
             Error::Decode { .. } => ErrorKind::Decode,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
         }
@@ -326,10 +347,18 @@ impl Error {
     /// is `true`, check the release stage's runs — a blind retry may deploy twice.
     pub fn may_have_executed(&self) -> bool {
         match self {
-            Error::InvalidRequest { .. } | Error::Configuration { .. } | Error::Connect { .. } => {
-                false
-            }
+            Error::InvalidRequest { .. }
+            | Error::Configuration { .. }
+            | Error::Connect { .. }
+            | Error::Certificate { .. } => false,
             Error::Api(api) => api.may_have_executed(),
+            // Waiting to retry: a mutating call is only retried when the server certainly did
+            // not act, while an earlier attempt of a cancel may have acted.
+            Error::Timeout {
+                phase: TimeoutPhase::Waiting,
+                call,
+                ..
+            } => call.effect == Effect::Idempotent,
             Error::Timeout { phase, call, .. } => {
                 call.effect.can_take_effect() && *phase != TimeoutPhase::Connect
             }
@@ -350,6 +379,7 @@ impl Error {
             Error::Api(api) => Some(&api.call),
             Error::Timeout { call, .. }
             | Error::Connect { call, .. }
+            | Error::Certificate { call, .. }
             | Error::ConnectionLost { call, .. }
             | Error::Decode { call, .. }
             | Error::ResponseTooLarge { call, .. } => Some(call),
@@ -364,6 +394,7 @@ impl Error {
             Error::Api(api) => std::sync::Arc::make_mut(&mut api.call).action = action,
             Error::Timeout { call, .. }
             | Error::Connect { call, .. }
+            | Error::Certificate { call, .. }
             | Error::ConnectionLost { call, .. }
             | Error::Decode { call, .. }
             | Error::ResponseTooLarge { call, .. } => {
@@ -419,6 +450,12 @@ impl Error {
             | Error::Configuration { message }
             | Error::Connect { message, .. }
             | Error::ConnectionLost { message, .. } => message.clone(),
+            Error::Certificate { problem, .. } => {
+                format!(
+                    "the server's certificate was refused: {}",
+                    problem.describe()
+                )
+            }
             Error::Api(api) => api.message(),
             Error::Decode { message, .. } => message.clone(),
             other => other.to_string(),
@@ -441,18 +478,35 @@ impl Error {
     }
 }
 
-fn timeout_message(phase: TimeoutPhase, after: Duration, call: &CallInfo) -> String {
+fn timeout_message(
+    phase: TimeoutPhase,
+    after: Duration,
+    deadline: bool,
+    call: &CallInfo,
+) -> String {
     let secs = after.as_secs_f64();
+    let secs = if deadline {
+        format!("{secs} s (the call's deadline)")
+    } else {
+        format!("{secs} s")
+    };
     match phase {
         TimeoutPhase::Connect => {
-            format!("timed out after {secs} s while connecting; nothing was sent")
+            format!("timed out after {secs} while connecting; nothing was sent")
         }
+        TimeoutPhase::Waiting => match call.effect {
+            Effect::Idempotent => format!(
+                "timed out after {secs} waiting to try again{}",
+                consequence(call, "; ")
+            ),
+            _ => format!("timed out after {secs} waiting to try again; nothing was done"),
+        },
         TimeoutPhase::Response => format!(
-            "timed out after {secs} s waiting for the answer{}",
+            "timed out after {secs} waiting for the answer{}",
             consequence(call, "; ")
         ),
         TimeoutPhase::Body => format!(
-            "timed out after {secs} s reading the answer{}",
+            "timed out after {secs} reading the answer{}",
             consequence(call, "; ")
         ),
     }

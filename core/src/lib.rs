@@ -42,16 +42,19 @@ mod operation;
 pub mod ops;
 mod paging;
 pub mod policy;
+mod rate;
 mod request;
 mod response;
 mod retry;
 mod secret;
+mod transport;
 mod validate;
 
 pub use client::{Client, TOKEN_HEADER};
 pub use config::{
-    ClientBuilder, ClientConfig, ENV_ACCESS_TOKEN, ENV_API_BASE_URL, ENV_CONNECT_TIMEOUT,
-    ENV_EDITION, ENV_MAX_RETRIES, ENV_ORGANIZATION_ID, ENV_TIMEOUT, Edition, VERSION,
+    ClientBuilder, ClientConfig, ENV_ACCESS_TOKEN, ENV_API_BASE_URL, ENV_CA_BUNDLE,
+    ENV_CONNECT_TIMEOUT, ENV_DEADLINE, ENV_EDITION, ENV_MAX_RETRIES, ENV_MAX_RPS,
+    ENV_ORGANIZATION_ID, ENV_TIMEOUT, Edition, VERSION,
 };
 pub use endpoint::{PreparedRequest, prepare, prepare_operation};
 pub use error::{ApiError, Error, ErrorKind, TimeoutPhase};
@@ -87,7 +90,8 @@ pub use request::{
     RELEASE_BRANCH_REPO_INFO_PARAM, ReleaseBranchRepoInfo,
 };
 pub use response::{ExecuteReleaseStageResponse, parse_retry_after};
-pub use secret::AccessToken;
+pub use secret::{AccessToken, Secret};
+pub use transport::CertificateProblem;
 
 // The Rust examples of the README compile as doctests, so the README cannot drift from the API.
 #[cfg(doctest)]

@@ -88,6 +88,9 @@ pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(120);
 /// The most runs the "did it start?" check reads before it stops.
 pub const STARTED_SINCE_MAX_RUNS: usize = 200;
 
+/// The highest accepted request-rate cap, in requests per second.
+pub const MAX_RPS_LIMIT: f64 = 100_000.0;
+
 /// The most pages a listing fetches before it stops, against a server that never says "last".
 pub const MAX_PAGES: usize = 10_000;
 

@@ -189,6 +189,22 @@ pub(crate) fn parse_execute(answer: &Answer) -> Result<ExecuteReleaseStageRespon
     })
 }
 
+/// Reads an answer of any operation as the client would (for tests and fuzzing).
+pub(crate) fn parse_for<O: crate::Operation>(
+    operation: &O,
+    status: u16,
+    body: &[u8],
+) -> Result<O::Output, Error> {
+    let headers = AnswerHeaders::default();
+    let call = CallInfo::of::<O>(String::new());
+    if (200..300).contains(&status) {
+        let answer = read_answer(status, &headers, body, None, &call, O::RESULT_KEYS)?;
+        operation.parse(&answer)
+    } else {
+        Err(parse_api_error(status, &headers, body, None, &call))
+    }
+}
+
 /// Parses the body of a 2xx execute answer (for tests and fuzzing).
 pub(crate) fn parse_success(
     status: u16,

@@ -100,6 +100,7 @@ mod tests {
             Error::Timeout {
                 phase: TimeoutPhase::Response,
                 after: Duration::from_secs(1),
+                deadline: false,
                 call: CallInfo::unknown(),
             },
         ] {
@@ -158,6 +159,7 @@ mod tests {
         let timeout = |phase| Error::Timeout {
             phase,
             after: Duration::from_secs(1),
+            deadline: false,
             call: CallInfo::unknown(),
         };
         assert!(matches!(

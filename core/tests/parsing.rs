@@ -71,3 +71,70 @@ proptest! {
         let _ = parse_retry_after(&value, std::time::SystemTime::now());
     }
 }
+
+/// Arbitrary JSON values, nested a few levels: the shapes a confused server might send.
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "[a-zA-Z0-9{}\":, -]{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        let keys = prop_oneof![
+            Just("pipelineRun".to_owned()),
+            Just("stages".to_owned()),
+            Just("stageInfo".to_owned()),
+            Just("jobs".to_owned()),
+            Just("status".to_owned()),
+            Just("id".to_owned()),
+            Just("data".to_owned()),
+            Just("records".to_owned()),
+            Just("content".to_owned()),
+            Just("more".to_owned()),
+            Just("success".to_owned()),
+            Just("startTime".to_owned()),
+            Just("actions".to_owned()),
+            Just("params".to_owned()),
+            Just("number".to_owned()),
+            Just("nextToken".to_owned()),
+            Just("current".to_owned()),
+            Just("pages".to_owned()),
+            "[a-z]{1,6}",
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(keys, inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn every_operation_reads_any_bytes_without_panicking(
+        status in prop_oneof![Just(200u16), 100u16..600],
+        body in proptest::collection::vec(any::<u8>(), 0..256),
+    ) {
+        for entry in yunxiao_appstack::catalog::OPERATIONS {
+            if let Err(error) = entry.parse_answer(status, &body) {
+                let _ = (error.to_string(), error.kind(), error.may_have_executed());
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_reads_any_json_without_panicking(value in any_json()) {
+        let body = value.to_string();
+        for entry in yunxiao_appstack::catalog::OPERATIONS {
+            if let Ok(result) = entry.parse_answer(200, body.as_bytes()) {
+                // Whatever was read serializes back: the bindings receive it as JSON.
+                prop_assert!(serde_json::to_string(&result).is_ok());
+            }
+        }
+    }
+}

@@ -236,7 +236,7 @@ pub(crate) fn handle(
                     sandbox.advance_clock(Duration::from_millis(ms));
                 }
                 if let Some(scale) = change.scale {
-                    if let Err(e) = sandbox.set_clock_scale(scale) {
+                    if let Err(e) = sandbox.try_set_clock_scale(scale) {
                         return bad_request(&e.to_string(), ids);
                     }
                 }

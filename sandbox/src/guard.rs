@@ -142,9 +142,20 @@ impl SandboxGuard {
         self.sandbox.advance_clock(by);
     }
 
-    /// Sets how fast sandbox time runs (see [`Sandbox::set_clock_scale`]).
-    pub fn set_clock_scale(&self, scale: f64) -> Result<(), crate::InvalidClockScale> {
-        self.sandbox.set_clock_scale(scale)
+    /// Sets how fast sandbox time runs; an invalid scale is ignored with a warning (see
+    /// [`Sandbox::set_clock_scale`]).
+    pub fn set_clock_scale(&self, scale: f64) {
+        self.sandbox.set_clock_scale(scale);
+    }
+
+    /// Sets how fast sandbox time runs, refusing a negative or non-finite scale.
+    pub fn try_set_clock_scale(&self, scale: f64) -> Result<(), crate::InvalidClockScale> {
+        self.sandbox.try_set_clock_scale(scale)
+    }
+
+    /// The current clock scale.
+    pub fn clock_scale(&self) -> f64 {
+        self.sandbox.clock_scale()
     }
 
     /// The current sandbox time in epoch milliseconds.

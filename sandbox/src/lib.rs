@@ -1,20 +1,38 @@
-//! A local stand-in for the Yunxiao AppStack OpenAPI call ExecuteChangeRequestReleaseStage.
+//! A local stand-in for the Yunxiao AppStack release-stage OpenAPI.
 //!
-//! The sandbox is a real HTTP/1.1 server on loopback. It answers
-//! `POST …/oapi/v1/appstack/[organizations/{org}/]apps/{app}/releaseWorkflows/{wf}/releaseStages/{stage}:execute`
-//! like the service does (token check, 404s for unknown names, body checks, documented error
-//! bodies, `x-acs-request-id`), records every request with the token masked, and injects
-//! queued faults (error answers, delays, closed connections, broken bodies). It is controlled
-//! over HTTP under `/_sandbox/` or, in-process, through [`SandboxGuard`] / [`Sandbox`].
+//! The sandbox is a real HTTP/1.1 server on loopback. It serves every release-stage call at
+//! centre-edition (`…/oapi/v1/appstack/organizations/{org}/apps/{app}/…`) and region-edition
+//! (`…/oapi/v1/appstack/apps/{app}/…`) paths like the service does (token check, 404s naming
+//! what is missing, body and parameter checks, documented error bodies, `x-acs-request-id`):
+//! execute, get/cancel/list runs, pass/refuse a manual gate, retry/skip a job, job logs,
+//! integration metadata, workflow and stage listings and the change-request search. It records
+//! every request with the token masked, and injects queued faults (error answers, delays,
+//! closed connections, broken bodies) on any route.
+//!
+//! `:execute` starts a run that follows the stage's script from the [`Fixture`] (jobs that run
+//! for a while, fail, or wait at a manual gate; [`default_script`] otherwise). Runs are
+//! evaluated lazily against a sandbox clock — real time times [`SandboxConfig::clock_scale`],
+//! plus what [`Sandbox::advance_clock`] added — so a test that freezes the clock (scale 0) and
+//! advances it explicitly sees fully deterministic runs.
+//!
+//! It is controlled over HTTP under `/_sandbox/` or, in-process, through [`SandboxGuard`] /
+//! [`Sandbox`].
 //!
 //! ```no_run
-//! let sandbox = yunxiao_sandbox::spawn(yunxiao_sandbox::SandboxConfig::default())?;
+//! use std::time::Duration;
+//! let sandbox = yunxiao_sandbox::spawn(yunxiao_sandbox::SandboxConfig {
+//!     clock_scale: 0.0,
+//!     ..yunxiao_sandbox::SandboxConfig::default()
+//! })?;
 //! sandbox.push_fault(yunxiao_sandbox::Fault::respond(429).with_header("Retry-After", "1"));
 //! println!("try {} with token {}", sandbox.base_url(), sandbox.token());
+//! // … execute a stage, then let its 30 s default script finish at once:
+//! sandbox.advance_clock(Duration::from_secs(30));
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! See the crate's `README.md` for the HTTP contract.
+//! See the crate's `README.md` for the HTTP contract: every route, the run model, the clock and
+//! the fixture format.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -294,66 +294,64 @@ pub(crate) fn list(ctx: &Ctx<'_>) -> Answer {
         ),
         _ => None,
     };
-    let items = with_stage(ctx, |runs, now, _| {
-        let mut items: Vec<(u64, Value)> = runs
+    let per_page_len = usize::try_from(per_page).unwrap_or(usize::MAX);
+    let answer = with_stage(ctx, |runs, now, _| {
+        // Bring every run up to date (cheap: ended runs return at once), but build the JSON of
+        // the page only: a stage can hold 10 000 runs.
+        let mut ordered: Vec<&Run> = runs
             .iter_mut()
             .map(|run| {
                 run.advance(now);
-                (
-                    run.number,
-                    json!({
-                        "number": run.number.to_string(),
-                        "state": run.status.as_str(),
-                        "triggerMode": TRIGGER_MODE,
-                        "startTime": beijing_text(run.created_ms),
-                        "endTime": run.end_ms.map(beijing_text),
-                    }),
-                )
+                &*run
             })
             .collect();
         if descending {
-            items.reverse();
+            ordered.reverse();
         }
-        Ok(items)
-    })?;
-    let per_page_len = usize::try_from(per_page).unwrap_or(usize::MAX);
-    if keyset {
-        let rest: Vec<(u64, Value)> = items
-            .into_iter()
-            .filter(|(n, _)| match after {
-                None => true,
-                Some(last) if descending => *n < last,
-                Some(last) => *n > last,
+        let item = |run: &Run| {
+            json!({
+                "number": run.number.to_string(),
+                "state": run.status.as_str(),
+                "triggerMode": TRIGGER_MODE,
+                "startTime": beijing_text(run.created_ms),
+                "endTime": run.end_ms.map(beijing_text),
             })
-            .collect();
-        let more = rest.len() > per_page_len;
-        let page: Vec<(u64, Value)> = rest.into_iter().take(per_page_len).collect();
-        let mut answer = serde_json::Map::new();
-        if more {
-            if let Some((last, _)) = page.last() {
-                answer.insert("nextToken".into(), json!(format!("{TOKEN_PREFIX}{last}")));
+        };
+        if keyset {
+            let mut rest = ordered.into_iter().filter(|run| match after {
+                None => true,
+                Some(last) if descending => run.number < last,
+                Some(last) => run.number > last,
+            });
+            let page: Vec<&Run> = rest.by_ref().take(per_page_len).collect();
+            let mut answer = serde_json::Map::new();
+            if rest.next().is_some() {
+                if let Some(last) = page.last() {
+                    let token = format!("{TOKEN_PREFIX}{}", last.number);
+                    answer.insert("nextToken".into(), Value::String(token));
+                }
             }
+            let data: Vec<Value> = page.into_iter().map(item).collect();
+            answer.insert("data".into(), Value::Array(data));
+            return Ok(Value::Object(answer));
         }
-        let data: Vec<Value> = page.into_iter().map(|(_, v)| v).collect();
-        answer.insert("data".into(), Value::Array(data));
-        return ctx.ok(&Value::Object(answer));
-    }
-    let total = items.len() as u64;
-    let pages = total.div_ceil(per_page);
-    let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-    let data: Vec<Value> = items
-        .into_iter()
-        .skip(skip)
-        .take(per_page_len)
-        .map(|(_, v)| v)
-        .collect();
-    ctx.ok(&json!({
-        "current": page,
-        "pages": pages,
-        "perPage": per_page,
-        "total": total,
-        "data": data,
-    }))
+        let total = ordered.len() as u64;
+        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let data: Vec<Value> = ordered
+            .into_iter()
+            .skip(skip)
+            .take(per_page_len)
+            .map(item)
+            .collect();
+        Ok(json!({
+            "current": page,
+            "pages": total.div_ceil(per_page),
+            "perPage": per_page,
+            "total": total,
+            "data": data,
+        }))
+    })?;
+    ctx.ok(&answer)
 }
 
 /// One change request a run integrated.

@@ -88,7 +88,7 @@ impl SandboxConfig {
             self.max_records,
         );
         sandbox
-            .set_clock_scale(self.clock_scale)
+            .try_set_clock_scale(self.clock_scale)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         Ok(sandbox)
     }

@@ -15,6 +15,7 @@ async fn every_call_answers_at_centre_and_region_paths() {
     let sandbox = frozen();
     for app in [CENTRE, REGION, DOC_CENTRE] {
         sandbox.reset();
+        sandbox.clear_requests();
         let api = Api::new(&sandbox, app);
         let n = api.execute("stage-gate").await;
         assert_eq!(n, 1, "{app}");
@@ -56,6 +57,30 @@ async fn every_call_answers_at_centre_and_region_paths() {
         assert_eq!(status, 200);
         let (status, body) = api.post(&format!("{e}:cancel")).await;
         assert_eq!((status, body), (200, json!({"success": true})));
+
+        // Every one of those calls was recorded with its method, path and query.
+        let recorded: Vec<String> = sandbox
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(recorded.len(), 16, "{recorded:#?}");
+        assert!(recorded.iter().all(|r| r.contains(app)), "{recorded:#?}");
+        for expected in [
+            format!("POST {app}{}:execute", stage("stage-gate")),
+            format!("GET {app}{e}:getPipelineRun"),
+            format!("GET {app}{e}:pipelineJobLog?jobId={build}"),
+            format!("GET {app}/releaseWorkflow/wf-main/releaseStage/stage-gate"),
+            format!("POST {app}/changeRequests:search"),
+            format!("POST {app}{e}:retry?jobId={gate}"),
+            format!("POST {app}{e}:skip?jobId={build}"),
+            format!("POST {app}{e}:cancel"),
+        ] {
+            assert!(
+                recorded.contains(&expected),
+                "{expected} not in {recorded:#?}"
+            );
+        }
     }
     // Region paths find the app in the first organization: they share its runs.
     sandbox.reset();
@@ -529,4 +554,99 @@ async fn methods_and_tokens_are_checked_on_every_route() {
             .expect("answered");
         assert_eq!(response.status(), 401, "wrong token: {tail}");
     }
+}
+
+#[tokio::test]
+async fn hostile_input_gets_answers_not_panics() {
+    let sandbox = frozen();
+    let api = Api::new(&sandbox, CENTRE);
+    let n = api.execute("stage-deploy").await;
+    let e = execution("stage-deploy", n);
+    let runs = format!("{}/executions", stage("stage-deploy"));
+    for (tail, expected) in [
+        (format!("{e}:pipelineJobLog?jobId=%FF%FE"), 400),
+        (
+            format!("{e}:pipelineJobLog?jobId=18446744073709551616"),
+            400,
+        ),
+        (format!("{e}:pipelineJobLog?jobId=1001&jobId=x"), 200),
+        (format!("{e}:pipelineJobLog?=&&jobId&=1"), 400),
+        (
+            format!(
+                "{}/executions/18446744073709551616:getPipelineRun",
+                stage("stage-deploy")
+            ),
+            404,
+        ),
+        (
+            format!("{}/executions/%FF:getPipelineRun", stage("stage-deploy")),
+            404,
+        ),
+        (format!("{runs}?page=18446744073709551615&perPage=100"), 200),
+        (
+            format!("{runs}?pagination=keyset&nextToken=sbx-99999999999999999999"),
+            400,
+        ),
+        (
+            format!("{runs}?pagination=keyset&nextToken=sbx-18446744073709551615&sort=asc"),
+            200,
+        ),
+        (
+            format!(
+                "{}:find_release_integrated_metadata?buildNum=18446744073709551615",
+                stage("stage-deploy")
+            ),
+            404,
+        ),
+    ] {
+        let (status, body) = api.get(&tail).await;
+        assert_eq!(status, expected, "{tail}: {body}");
+    }
+    for (body, expected) in [
+        (json!({"current": u64::MAX, "pageSize": 30}), 200),
+        (json!({"current": -1}), 400),
+        (json!({"pageSize": 1.5}), 400),
+        (json!({"owner": null, "state": null, "name": null}), 200),
+    ] {
+        let (status, answer) = api.post_json("/changeRequests:search", &body).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+    }
+    // Odd params are kept as sent and do not break the metadata calls.
+    for params in [
+        json!({"releaseBranchRepoInfo": "not json"}),
+        json!({"releaseBranchRepoInfo": {"featureBranchs": "no"}}),
+        json!({"releaseBranchRepoInfo": [1, 2]}),
+        json!({"releaseBranchRepoInfo": "{\"featureBranchs\": [{}], \"repo\": 5}"}),
+    ] {
+        let n = api.execute_with("stage-deploy", params.clone()).await;
+        let (status, body) = api
+            .get(&format!(
+                "{}/integratedMetadata",
+                execution("stage-deploy", n)
+            ))
+            .await;
+        assert_eq!(status, 200, "{params}: {body}");
+    }
+    // The end of time: the clock saturates instead of overflowing.
+    let http = reqwest::Client::new();
+    let response = http
+        .post(sandbox.url("/_sandbox/clock"))
+        .json(&json!({"advance_ms": u64::MAX}))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 200);
+    let n = api.execute("stage-long").await;
+    let run = api.run("stage-long", n).await;
+    // Every job's end saturates at the last representable instant, which has come.
+    assert_eq!(run["status"], "SUCCESS");
+    assert!(jobs(&run).iter().all(|j| j["endTime"] == u64::MAX));
+    let (status, _) = api.get(&runs).await;
+    assert_eq!(status, 200);
+    let health = http
+        .get(sandbox.url("/_sandbox/health"))
+        .send()
+        .await
+        .expect("still serving");
+    assert_eq!(health.status(), 200);
 }

@@ -370,9 +370,13 @@ async fn the_clock_control_api() {
     }
     let response = http.delete(&url).send().await.expect("answered");
     assert_eq!(response.status(), 405);
-    assert!(sandbox.set_clock_scale(f64::NAN).is_err());
-    sandbox.set_clock_scale(0.0).expect("valid");
-    assert_eq!(sandbox.sandbox().clock_scale(), 0.0);
+    assert!(sandbox.try_set_clock_scale(f64::NAN).is_err());
+    assert!(sandbox.try_set_clock_scale(-2.0).is_err());
+    sandbox.try_set_clock_scale(0.0).expect("valid");
+    sandbox.set_clock_scale(f64::INFINITY);
+    assert_eq!(sandbox.clock_scale(), 0.0, "an invalid scale is ignored");
+    sandbox.set_clock_scale(2.0);
+    assert_eq!(sandbox.sandbox().clock_scale(), 2.0);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use crate::operation::{
 use crate::{Client, blocking};
 
 /// The request of CancelExecutionReleaseStage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct CancelExecutionReleaseStage {
     /// The run to cancel.
     #[serde(flatten)]

@@ -14,7 +14,7 @@ use crate::ops::integrated_metadata::IntegratedChangeRequest;
 use crate::{Client, blocking};
 
 /// The request of ListReleaseStageFlowChangeRequests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ListReleaseStageFlowChangeRequests {
     /// The stage.
     #[serde(flatten)]

@@ -12,7 +12,7 @@ use crate::operation::{
 use crate::{Client, blocking};
 
 /// The request of GetReleaseWorkflowStage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct GetReleaseWorkflowStage {
     /// The stage.
     #[serde(flatten)]

@@ -13,7 +13,7 @@ use crate::operation::{
 use crate::{Client, blocking};
 
 /// The request of ListAppReleaseStageExecutionIntegratedMetadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ListAppReleaseStageExecutionIntegratedMetadata {
     /// The run.
     #[serde(flatten)]

@@ -21,7 +21,7 @@ macro_rules! job_action {
         doing = $doing:literal, effect_text = $effect_text:literal, declined = $declined:literal
     ) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+        #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
         pub struct $name {
             /// The job.
             #[serde(flatten)]

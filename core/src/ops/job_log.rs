@@ -16,7 +16,7 @@ use crate::operation::{
 use crate::{Client, blocking};
 
 /// The request of GetAppReleaseStageExecutionPipelineJobLog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct GetAppReleaseStageExecutionPipelineJobLog {
     /// The job.
     #[serde(flatten)]

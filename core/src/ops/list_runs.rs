@@ -52,7 +52,7 @@ pub struct ListRunsOptions {
 }
 
 /// The request of ListAppReleaseStageRuns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ListAppReleaseStageRuns {
     /// The stage.
     #[serde(flatten)]

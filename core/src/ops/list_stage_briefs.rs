@@ -13,7 +13,7 @@ use crate::ops::list_items;
 use crate::{Client, blocking};
 
 /// The request of ListAllReleaseStageBriefs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ListAllReleaseStageBriefs {
     /// The app.
     #[serde(flatten)]

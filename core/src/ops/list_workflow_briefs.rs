@@ -11,7 +11,7 @@ use crate::ops::list_items;
 use crate::{Client, blocking};
 
 /// The request of ListAllReleaseWorkflowBriefs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ListAllReleaseWorkflowBriefs {
     /// The app.
     #[serde(flatten)]

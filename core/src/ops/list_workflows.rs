@@ -12,7 +12,7 @@ use crate::ops::list_items;
 use crate::{Client, blocking};
 
 /// The request of ListAllReleaseWorkflows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ListAllReleaseWorkflows {
     /// The app.
     #[serde(flatten)]

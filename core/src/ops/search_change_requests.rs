@@ -44,7 +44,7 @@ pub struct SearchChangeRequestsOptions {
 }
 
 /// The request of ListAppChangeRequests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ListAppChangeRequests {
     /// The app.
     #[serde(flatten)]
