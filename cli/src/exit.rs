@@ -91,7 +91,11 @@ Environment:
   YUNXIAO_EDITION          central (default) or region
   YUNXIAO_TIMEOUT          seconds per attempt (default 60)
   YUNXIAO_CONNECT_TIMEOUT  seconds to connect (default 10)
-  YUNXIAO_MAX_RETRIES      retries when the server certainly did not act (default 2)";
+  YUNXIAO_MAX_RETRIES      retries of a failed attempt (default 2; see --max-retries)
+  YUNXIAO_DEADLINE         seconds one call may take across all its attempts (default none)
+  YUNXIAO_MAX_RPS          at most this many requests per second (default none)
+  YUNXIAO_CA_BUNDLE        an extra PEM bundle of trusted certificates
+  HTTPS_PROXY, NO_PROXY    the proxy (never used for a plain-http base URL)";
 
 #[cfg(test)]
 mod tests {

@@ -87,6 +87,17 @@ impl CallKind {
         self.info
             .is_some_and(|info| info.effect != Effect::ReadOnly)
     }
+
+    /// Whether `error` came from this call, or from nothing sent at all (configuration,
+    /// invalid input) — not from another call of the command (a wait's poll after execute,
+    /// a name lookup), whose failure says nothing about this one.
+    fn is_call_of(&self, error: &Error) -> bool {
+        match (error.call(), self.info) {
+            (None, _) => true,
+            (Some(call), Some(info)) => call.operation == info.name,
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// Reports an error on stderr: text with what it means for the deployment, or JSON.
@@ -102,15 +113,27 @@ pub fn report_error(error: &Error, output: Output, kind: CallKind) {
                     .or(kind.info.map(|info| info.may_have_effect))
                     .unwrap_or("the call may have taken effect");
                 format!("\n{effect}: check before trying again")
-            } else if kind.changes() {
+            } else if kind.changes() && kind.is_call_of(error) {
                 format!("\n{}", kind.nothing_done)
             } else {
                 String::new()
             };
-            writeln!(stderr, "error: {error}{consequence}")
+            writeln!(stderr, "error: {}{consequence}", with_action(error))
         }
         Output::Json => writeln!(stderr, "{}", error_json(error)),
     };
+}
+
+/// The error's text, led by what its call was doing when core's text does not say it (an
+/// HTTP error's text is the status and the server's message only).
+fn with_action(error: &Error) -> String {
+    let text = error.to_string();
+    match error.call().map(|call| &*call.action) {
+        Some(action) if !action.is_empty() && !text.contains(action) => {
+            format!("{action}: {text}")
+        }
+        _ => text,
+    }
 }
 
 /// An error as the JSON object `--output json` writes.
@@ -127,6 +150,7 @@ pub fn error_json(error: &Error) -> Value {
         "retryAfter": error.retry_after().map(|d| d.as_secs_f64()),
         "mayHaveExecuted": error.may_have_executed(),
         "operation": error.call().map(|c| c.operation),
+        "action": error.call().map(|c| c.action.to_string()),
     }})
 }
 

@@ -364,3 +364,31 @@ fn after_an_ambiguous_500_with_a_run_the_check_names_it() {
     assert!(verdict.contains("run 1 of stage stage-deploy"), "{verdict}");
     assert!(verdict.contains("do not retry"), "{verdict}");
 }
+
+/// A poll that fails is retried by core; one that still fails after the retries ends the wait
+/// with an error that says the run goes on (and does not claim that nothing was started).
+#[test]
+fn a_poll_that_fails_is_retried_and_then_ends_the_wait_not_the_run() {
+    let sandbox = fast_sandbox();
+    let poll = "/oapi/v1/appstack/organizations/sandbox-org/apps/my-web-service/releaseWorkflows/wf-main/releaseStages/stage-deploy/executions/1:getPipelineRun";
+    sandbox.push_fault(Fault::respond(502).on_route(poll));
+    let output = yx(&sandbox, &execute_wait("stage-deploy", &[]));
+    assert_code(&output, 0);
+    assert_eq!(
+        requests(&sandbox, "GET", ":getPipelineRun"),
+        2,
+        "retried once"
+    );
+
+    let poll = poll.replace("/executions/1:", "/executions/2:");
+    sandbox.push_fault(Fault::respond(500).on_route(poll).times(3));
+    let output = yx(
+        &sandbox,
+        &execute_wait("stage-deploy", &["--max-retries", "1"]),
+    );
+    assert_code(&output, 7);
+    let text = stderr(&output);
+    assert!(text.contains("the run goes on"), "{text}");
+    assert!(!text.contains("nothing was started"), "{text}");
+    assert!(!text.contains("did it start?"), "the run did start: {text}");
+}
