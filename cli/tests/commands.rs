@@ -828,3 +828,60 @@ fn help_documents_every_command_and_exit_code() {
         assert!(text.contains(flag), "{flag} in execute --help");
     }
 }
+
+#[test]
+fn real_retry_job_and_skip_job_calls() {
+    let sandbox = fast_sandbox();
+    let number = start(&sandbox, "stage-fail");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let view = on_stage(
+        &["run", "view"],
+        "stage-fail",
+        &["--number", &number, "--output", "json"],
+    );
+    let run = json(&yx(&sandbox, &view));
+    assert_eq!(run["status"], "FAIL", "{run}");
+    let failed = run["stages"][1]["jobs"][0].clone();
+    assert_eq!(failed["status"], "FAIL");
+    let job = failed["id"].as_u64().expect("job id").to_string();
+
+    // Retry: the job runs again (and, scripted to fail, fails again).
+    let retry = on_stage(
+        &["run", "retry-job"],
+        "stage-fail",
+        &["--number", &number, "--job", &job],
+    );
+    let output = yx(&sandbox, &retry);
+    assert_code(&output, 0);
+    assert_eq!(
+        stdout(&output),
+        format!("started again job {job} of run {number}\n")
+    );
+    assert!(
+        sandbox
+            .requests()
+            .last()
+            .expect("recorded")
+            .path
+            .ends_with(&format!("/executions/{number}:retry?jobId={job}"))
+    );
+    std::thread::sleep(std::time::Duration::from_millis(100));
+
+    // Skip (an empty 200): the run goes on past the job, to success.
+    let skip = on_stage(
+        &["run", "skip-job"],
+        "stage-fail",
+        &["--number", &number, "--job", &job, "--output", "json"],
+    );
+    let output = yx(&sandbox, &skip);
+    assert_code(&output, 0);
+    assert_eq!(
+        json(&output)["success"],
+        Value::Null,
+        "an empty answer says nothing"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let run = json(&yx(&sandbox, &view));
+    assert_eq!(run["stages"][1]["jobs"][0]["status"], "SKIPPED", "{run}");
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+}
