@@ -336,7 +336,7 @@ fn after_an_ambiguous_500_with_no_run_the_check_says_retrying_is_safe() {
 #[test]
 fn after_an_ambiguous_500_with_a_run_the_check_names_it() {
     let sandbox = sandbox();
-    sandbox.push_fault(Fault::respond(500).with_delay_ms(1_000));
+    sandbox.push_fault(Fault::respond(500).with_delay_ms(2_000));
     let child = spawn(
         &sandbox,
         &on_stage(
