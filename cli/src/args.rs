@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The token comes from YUNXIAO_ACCESS_TOKEN or --token-file, never from an argument: every
 /// user of the machine can read arguments in the process list.
 #[derive(Debug, Parser)]
-#[command(name = "yunxiao-appstack", version, about, long_about = None, after_help = crate::exit::EXIT_CODES_HELP)]
+#[command(name = "yunxiao-appstack", version, after_help = crate::exit::EXIT_CODES_HELP)]
 pub struct Cli {
     /// The flags every command takes.
     #[command(flatten)]
@@ -24,6 +24,7 @@ pub struct Cli {
 
 /// The generic flags, defined once and accepted before or after any subcommand.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Organization id [default: YUNXIAO_ORGANIZATION_ID].
     #[arg(long, global = true, value_name = "ORG")]
