@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 RUST_PACKAGES := -p yunxiao-appstack -p yunxiao-sandbox -p yunxiao-appstack-cli
 PREFIX ?= /usr/local
 
-.PHONY: build demo test lint rust-tools test-rust test-python test-node test-c doc install bench bench-quick clean help
+.PHONY: catalog build demo test lint rust-tools test-rust test-python test-node test-c doc install bench bench-quick clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -25,16 +25,21 @@ demo: ## Start the sandbox, execute a release stage through the CLI, print the r
 test: lint test-rust test-python test-node test-c ## Every lint and every suite.
 	@echo "make test: every lint and suite passed"
 
+catalog: ## Regenerate core/catalog.json and the README's table of operations from core.
+	UPDATE_CATALOG=1 $(CARGO) test -p yunxiao-appstack --test catalog
+	python3 scripts/gen_docs.py
+
 rust-tools:
 	@if command -v rustup >/dev/null; then \
 	  rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt; \
 	  rustup component list --installed | grep -q '^clippy' || rustup component add clippy; \
 	fi
 
-lint: rust-tools ## cargo fmt --check, clippy -D warnings on the whole workspace, rustdoc -D warnings.
+lint: rust-tools ## cargo fmt --check, clippy -D warnings, rustdoc -D warnings, generated docs fresh.
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps $(RUST_PACKAGES)
+	python3 scripts/gen_docs.py --check
 
 test-rust: ## The Rust suites: unit, vectors, integration, property tests, CLI.
 	$(CARGO) test $(RUST_PACKAGES)

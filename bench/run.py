@@ -29,8 +29,8 @@ TOKEN = "pt-sandbox-token"
 
 MODES = {
     # sequential calls, concurrent calls, calls of the RSS (leak) run, wrk seconds
-    "quick": {"seq": 2000, "conc": 6000, "rss": 20000, "wrk": 3},
-    "full": {"seq": 10000, "conc": 30000, "rss": 100000, "wrk": 8},
+    "quick": {"seq": 2000, "conc": 6000, "rss": 20000, "wrk": 3, "waits": 1000, "wait_s": 15},
+    "full": {"seq": 10000, "conc": 30000, "rss": 100000, "wrk": 8, "waits": 1000, "wait_s": 30},
 }
 
 
@@ -61,6 +61,7 @@ class Report:
     imports: Dict[str, float] = field(default_factory=dict)
     sizes: Dict[str, int] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    waits: Optional[Dict[str, object]] = None
 
 
 def start_sandbox() -> "tuple[subprocess.Popen[str], str]":
@@ -184,6 +185,12 @@ def run(mode: str) -> Report:
         measure(report, "node", "yx", True, ["node", "--expose-gc", "bench.mjs", "yx", base_url, TOKEN, n, "16", "rss"], 16, cwd=node_dir, rss=True)
         if (cbench / "bench-yx").exists():
             measure(report, "c", "yx threads", True, [str(cbench / "bench-yx"), base_url, TOKEN, n, "4", "rss"], 4, rss=True)
+        # Fan-out: one process waiting on many idle runs at once, with the default schedule.
+        try:
+            report.waits = run_json([str(TARGET / "release" / "yunxiao-bench-waits"), base_url, TOKEN,
+                                     str(m["waits"]), str(m["wait_s"])], timeout=int(m["wait_s"]) + 240)
+        except Exception as error:  # noqa: BLE001 - one failed contender must not lose the table
+            report.notes.append(f"waits benchmark failed: {error}")
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)
@@ -244,6 +251,13 @@ def render(report: Report, mode: str) -> str:
             out.append(f"| {r.language} | {r.contender} | failed: {r.error} | | | |")
         else:
             out.append(f"| {r.language} | {r.contender} | {r.calls:,} | {r.rss_half:,} | {r.rss_end:,} | {r.rss_end - r.rss_half:+,} |")
+    if report.waits:
+        w = report.waits
+        out += ["", f"## Waiting on {w['runs']:,} runs at once (Rust, one process, default poll schedule)", "",
+                "| runs | seconds | polls per run | schedule's polls | CPU s (idle runs) | CPU ms per run-minute | RSS before (KiB) | peak RSS (KiB) |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|",
+                f"| {w['runs']:,} | {float(w['seconds']):.1f} | {float(w['polls_per_run']):.2f} | {w['schedule_polls']} | "
+                f"{float(w['cpu_seconds']):.2f} | {float(w['cpu_ms_per_run_minute']):.2f} | {int(w['rss_kb_before']):,} | {int(w['rss_kb_peak']):,} |"]
     out += ["", "## Import / require time (median of 7 fresh processes)", "", "| what | ms |", "|---|---:|"]
     out += [f"| {k} | {v * 1000:.1f} |" for k, v in report.imports.items()]
     out += ["", "## Artifact sizes", "", "| artifact | bytes |", "|---|---:|"]
