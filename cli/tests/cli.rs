@@ -1,40 +1,13 @@
 //! The `yunxiao-appstack` command against the sandbox: output, exit codes, dry runs, and the
 //! token kept out of every output.
 
+mod common;
+
 use std::process::{Command, Output};
 
+use common::{TOKEN, run, sandbox, stderr, stdout};
 use serde_json::Value;
-use yunxiao_sandbox::{Fault, SandboxConfig, SandboxGuard};
-
-const TOKEN: &str = "pt-CLI-SECRET-5c2e91";
-
-fn sandbox() -> SandboxGuard {
-    yunxiao_sandbox::spawn(SandboxConfig {
-        token: Some(TOKEN.to_owned()),
-        ..SandboxConfig::default()
-    })
-    .expect("the sandbox starts")
-}
-
-/// Runs the command with a clean YUNXIAO_* environment plus `env`.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_yunxiao-appstack"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("YUNXIAO_") {
-            command.env_remove(key);
-        }
-    }
-    command.args(args).envs(env.iter().copied());
-    let output = command.output().expect("the command runs");
-    for stream in [&output.stdout, &output.stderr] {
-        assert!(
-            !String::from_utf8_lossy(stream).contains(TOKEN),
-            "the token leaked: {}",
-            String::from_utf8_lossy(stream)
-        );
-    }
-    output
-}
+use yunxiao_sandbox::{Fault, SandboxGuard};
 
 /// The arguments that run the sandbox's `stage-deploy` of `my-web-service`.
 fn stage_args(sandbox: &SandboxGuard) -> Vec<&str> {
@@ -59,14 +32,6 @@ fn execute(sandbox: &SandboxGuard, extra: &[&str]) -> Output {
     args.push("--verbose");
     args.extend_from_slice(extra);
     run(&args, &[("YUNXIAO_ACCESS_TOKEN", TOKEN)])
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
@@ -248,7 +213,11 @@ fn json_errors_go_to_stderr_with_may_have_executed() {
     assert_eq!(error["error"]["kind"], "server");
     assert_eq!(error["error"]["status"], 500);
     assert_eq!(error["error"]["mayHaveExecuted"], true);
-    assert_eq!(sandbox.request_count(), 1);
+    // Sent once (never retried), then the did-it-start check read the runs.
+    let requests = sandbox.requests();
+    let executes = requests.iter().filter(|r| r.path.ends_with(":execute"));
+    assert_eq!(executes.count(), 1);
+    assert_eq!(error["startCheck"]["started"], false, "{error}");
 }
 
 #[test]
