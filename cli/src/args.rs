@@ -52,6 +52,21 @@ pub struct GlobalArgs {
     /// certainly did not act [default: YUNXIAO_MAX_RETRIES, else 2].
     #[arg(long, global = true, value_name = "N")]
     pub max_retries: Option<u32>,
+    /// Seconds one call may take across all its attempts and waits [default: YUNXIAO_DEADLINE,
+    /// else none].
+    #[arg(long, global = true, value_name = "SECS")]
+    pub deadline: Option<f64>,
+    /// At most this many requests per second [default: YUNXIAO_MAX_RPS, else no cap].
+    #[arg(long, global = true, value_name = "N")]
+    pub max_rps: Option<f64>,
+    /// An extra PEM bundle of trusted certificates, e.g. a corporate CA [default:
+    /// YUNXIAO_CA_BUNDLE; the system's store is always trusted].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_bundle: Option<PathBuf>,
+    /// The proxy for HTTPS requests [default: HTTPS_PROXY / ALL_PROXY, with NO_PROXY]. A URL
+    /// with a password is refused here (the process list is public): set HTTPS_PROXY instead.
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,

@@ -49,6 +49,24 @@ impl Context {
         if let Some(n) = g.max_retries {
             builder = builder.max_retries(n);
         }
+        if let Some(secs) = g.deadline {
+            builder = builder.deadline(seconds("--deadline", secs)?);
+        }
+        if let Some(rps) = g.max_rps {
+            builder = builder.max_rps(rps);
+        }
+        if let Some(path) = &g.ca_bundle {
+            builder = builder.ca_bundle(path);
+        }
+        if let Some(proxy) = &g.proxy {
+            let has_password = url::Url::parse(proxy).is_ok_and(|u| u.password().is_some());
+            if has_password {
+                return Err(Error::configuration(
+                    "--proxy: a proxy password on the command line is visible to every user of the machine; set HTTPS_PROXY instead",
+                ));
+            }
+            builder = builder.proxy(proxy);
+        }
         Ok(builder)
     }
 

@@ -885,3 +885,28 @@ fn real_retry_job_and_skip_job_calls() {
     assert_eq!(run["stages"][1]["jobs"][0]["status"], "SKIPPED", "{run}");
     assert_eq!(run["status"], "SUCCESS", "{run}");
 }
+
+#[test]
+fn the_connection_settings_reach_the_core_and_a_proxy_password_is_refused() {
+    let sandbox = sandbox();
+    let list = ["release-workflow", "list", "--app", "my-web-service"];
+    let with = |extra: &[&'static str]| {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(list);
+        yx(&sandbox, &args)
+    };
+    let output = with(&["--proxy", "http://user:secret-pw@127.0.0.1:9"]);
+    assert_code(&output, 3);
+    assert!(
+        !stderr(&output).contains("secret-pw"),
+        "{}",
+        stderr(&output)
+    );
+    let output = with(&["--max-rps", "0"]);
+    assert_code(&output, 3);
+    assert!(stderr(&output).contains("max_rps"), "{}", stderr(&output));
+    let output = with(&["--ca-bundle", "/nonexistent/ca.pem"]);
+    assert_code(&output, 3);
+    let output = with(&["--deadline", "30", "--max-rps", "100"]);
+    assert_code(&output, 0);
+}
