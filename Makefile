@@ -10,8 +10,16 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 # The crates whose tests are plain `cargo test`; each binding's suite runs through its script.
 RUST_PACKAGES := -p yunxiao-appstack -p yunxiao-sandbox -p yunxiao-appstack-cli
 PREFIX ?= /usr/local
+# `make install` builds this Cargo profile (dist-check installs the dev build the suites made).
+INSTALL_PROFILE ?= release
+profile_dir = $(if $(filter dev test,$(1)),debug,$(if $(filter bench,$(1)),release,$(1)))
+VENV := $(CURDIR)/.venv
+# `make dist` builds with the thin-LTO `dist` profile; `make test` checks a `dev` build of the same
+# artefacts (same toolchain, same glibc baseline, same packaging; a fraction of the build time).
+DIST_PROFILE ?= dist
+TEST_DIST_PROFILE ?= dev
 
-.PHONY: catalog build demo test lint rust-tools test-rust test-python test-node test-c doc install bench bench-quick clean help
+.PHONY: catalog build demo test lint rust-tools test-rust test-python test-node test-c test-dist doc install dist dist-tools dist-check bench bench-quick clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -22,7 +30,7 @@ build: ## Build the core, the sandbox and the CLI (debug).
 demo: ## Start the sandbox, execute a release stage through the CLI, print the result, stop.
 	scripts/demo.sh
 
-test: lint test-rust test-python test-node test-c ## Every lint and every suite.
+test: dist-tools lint test-rust test-python test-node test-c test-dist ## Every lint and every suite, then the artefacts.
 	@echo "make test: every lint and suite passed"
 
 catalog: ## Regenerate core/catalog.json and the README's table of operations from core.
@@ -53,11 +61,31 @@ test-node: ## Build the Node binding and run its suite.
 test-c: ## Build the C library, check the header, run the C suite (valgrind, sanitizers).
 	bindings-c/scripts/test.sh
 
+test-dist: dist-tools ## make dist with DIST_PROFILE=$(TEST_DIST_PROFILE), then make dist-check.
+	DIST_PROFILE=$(TEST_DIST_PROFILE) scripts/dist.sh
+	scripts/dist-check.sh
+
+dist-tools: ## Install the artefact toolchain into .venv: zig (ziglang), cargo-zigbuild, maturin, auditwheel.
+	@[ -x "$(VENV)/bin/python" ] || python3 -m venv "$(VENV)"
+	@"$(VENV)/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/dist-requirements.txt
+	@command -v objdump >/dev/null && command -v pkg-config >/dev/null && command -v cc >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq </dev/null; \
+	  apt-get install -y -qq --no-install-recommends binutils pkg-config gcc libc6-dev </dev/null; }
+
+dist: dist-tools ## Every artefact into dist/ with SHA256SUMS: wheel + sdist, npm tarball, CLI, C library (glibc 2.17).
+	DIST_PROFILE=$(DIST_PROFILE) scripts/dist.sh
+
+dist-check: dist-tools ## Install dist/'s artefacts like a user (offline), call the sandbox, check the glibc ceiling.
+	scripts/dist-check.sh
+
 doc: ## The Rust API documentation.
 	$(CARGO) doc --no-deps $(RUST_PACKAGES) --open
 
-install: ## Install the C library, header and pkg-config file under PREFIX (default /usr/local).
-	bindings-c/scripts/install.sh "$(PREFIX)"
+install: ## Install the CLI (PREFIX/bin) beside the C library, header and pkg-config files (default /usr/local).
+	$(CARGO) build --profile $(INSTALL_PROFILE) -p yunxiao-appstack-cli
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 "$(CARGO_TARGET_DIR)/$(call profile_dir,$(INSTALL_PROFILE))/yunxiao-appstack" "$(DESTDIR)$(PREFIX)/bin/yunxiao-appstack"
+	YX_PROFILE=$(INSTALL_PROFILE) bindings-c/scripts/install.sh "$(PREFIX)"
 
 bench: ## The full benchmark (≤ 10 minutes).
 	bench/run.sh full
@@ -67,4 +95,4 @@ bench-quick: ## A short benchmark (≤ 2 minutes).
 
 clean: ## Remove build products.
 	$(CARGO) clean
-	rm -rf bindings-node/node_modules
+	rm -rf bindings-node/node_modules dist

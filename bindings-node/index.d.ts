@@ -14,7 +14,7 @@ export type ClientConfig = Readonly<ResolvedConfig>;
  */
 export type Id = number | bigint;
 
-/** Which Yunxiao edition the client talks to. The core also accepts `centre`/`center`, in any case. */
+/** Which Yunxiao edition the client talks to: exactly `'central'` or `'region'`; any other string is a `ConfigurationError`. */
 export type Edition = 'central' | 'region' | (string & {});
 
 /**

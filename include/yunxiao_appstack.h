@@ -409,7 +409,8 @@ enum yx_result yx_options_set_ignore_environment(struct yx_options *options, boo
 /**
  * Creates a client from `options`: each setting not set there comes from its `YUNXIAO_*`
  * environment variable (unless yx_options_set_ignore_environment), else the default. The
- * options are copied: free them whenever convenient.
+ * options are copied: free them whenever convenient. NULL `options` means options with nothing
+ * set: every setting from the environment or the default.
  *
  * Returns YX_RESULT_OK and stores the client in `*client_out` (free it with yx_client_free),
  * or YX_RESULT_ERROR with an error of kind YX_ERROR_KIND_CONFIGURATION when a setting is
@@ -613,12 +614,13 @@ enum yx_result yx_response_get_pipeline_run_id(const struct yx_response *respons
                                                uint64_t *pipeline_run_id_out);
 
 /**
- * The HTTP status of the answer (a 2xx). Always present.
+ * The HTTP status of the answer (a 2xx) — not the status of the run. Always present.
  *
  * # Safety
- * `response` is NULL or a live yx_response; `status_out` is NULL or writable.
+ * `response` is NULL or a live yx_response; `http_status_out` is NULL or writable.
  */
-enum yx_result yx_response_get_status(const struct yx_response *response, uint16_t *status_out);
+enum yx_result yx_response_get_http_status(const struct yx_response *response,
+                                           uint16_t *http_status_out);
 
 /**
  * The request id, from the body's `requestId` or the `x-acs-request-id` header: quote it to

@@ -9,7 +9,9 @@
 # Usage: bindings-c/scripts/install.sh PREFIX
 # Environment: DESTDIR (staged installs, as in `make install DESTDIR=…`), LIBDIR (default
 # PREFIX/lib), YX_PROFILE (the Cargo profile to build: release by default; the test suite
-# installs its dev build), CARGO_TARGET_DIR (default: the workspace's target/).
+# installs its dev build), CARGO_TARGET_DIR (default: the workspace's target/), YX_ZIG_TARGET
+# (e.g. x86_64-unknown-linux-gnu.2.17: build with cargo-zigbuild against that glibc, as
+# `make dist` does; cargo-zigbuild must be on PATH).
 set -euo pipefail
 
 if [[ $# -ne 1 || -z "$1" ]]; then
@@ -28,17 +30,26 @@ profile=${YX_PROFILE:-release}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
+zig_target=${YX_ZIG_TARGET:-}
 case $profile in
-  dev | test) out_dir=$target_dir/debug ;;
-  bench) out_dir=$target_dir/release ;;
-  *) out_dir=$target_dir/$profile ;;
+  dev | test) profile_dir=debug ;;
+  bench) profile_dir=release ;;
+  *) profile_dir=$profile ;;
 esac
+if [[ -n $zig_target ]]; then
+  # cargo-zigbuild builds under the triple without the glibc suffix.
+  out_dir=$target_dir/${zig_target%%.*}/$profile_dir
+  rustc_cmd=(cargo-zigbuild rustc --target "$zig_target")
+else
+  out_dir=$target_dir/$profile_dir
+  rustc_cmd=(cargo rustc)
+fi
 
 # Build with rustc's list of the system libraries a static link needs. Cargo replays the note
 # when nothing was rebuilt, so this is also how a fresh build reports it.
 build_log=$(mktemp)
 trap 'rm -f "$build_log"' EXIT
-if ! (cd "$root" && cargo rustc -p yunxiao-appstack-c --lib --profile "$profile" -- --print native-static-libs) \
+if ! (cd "$root" && "${rustc_cmd[@]}" -p yunxiao-appstack-c --lib --profile "$profile" -- --print native-static-libs) \
   2>"$build_log"; then
   cat "$build_log" >&2
   exit 1

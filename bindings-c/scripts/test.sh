@@ -93,7 +93,7 @@ fi
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 libdir=$(pkg-config --variable=libdir yunxiao-appstack)
 
-"$CARGO_TARGET_DIR/debug/yunxiao-sandbox" --port 0 --log-level warn >"$work/sandbox.out" 2>"$work/sandbox.err" &
+"$CARGO_TARGET_DIR/debug/yunxiao-sandbox" --port 0 --log-level info >"$work/sandbox.out" 2>"$work/sandbox.err" &
 sandbox_pid=$!
 for _ in $(seq 100); do
   [[ -s $work/sandbox.out ]] && break
@@ -107,6 +107,16 @@ if [[ $YX_SANDBOX_URL != http://* ]]; then
   exit 1
 fi
 echo "sandbox at $YX_SANDBOX_URL"
+# Its stderr is a file here, not a terminal: plain text, no ANSI colour codes.
+sandbox_log_is_plain() {
+  grep -q 'listening' "$work/sandbox.err" || { echo "no 'listening' line in the sandbox's log"; return 1; }
+  if grep -q $'\x1b' "$work/sandbox.err"; then
+    echo "the sandbox wrote colour codes to a file:"
+    cat -v "$work/sandbox.err"
+    return 1
+  fi
+}
+step "the sandbox logs plain text to a non-terminal stderr" sandbox_log_is_plain
 
 # --- 4. compile ---------------------------------------------------------------------------------
 # The README's example: every ```c block with a main() in the project README's C section (and in
@@ -213,6 +223,33 @@ run_examples() {
     run_example "$@" -- "$work/bin/$mode-$example" || return 1
   done
 }
+
+# The README's pkg-config block for a non-system prefix, as written (PREFIX replaced by the
+# temporary one, deploy.c by the README's example), run with no LD_LIBRARY_PATH: it fails when
+# the block stops telling the program where the .so is.
+readme_link_block() {
+  local dir=$work/link-block
+  mkdir -p "$dir"
+  cp "$work/src/example0.c" "$dir/deploy.c"
+  python3 - "$root/README.md" "$prefix" "$dir/block.sh" <<'EOF'
+import re, sys
+readme, prefix, out = sys.argv[1:]
+text = open(readme, encoding="utf-8").read()
+section = text.split("### Link with pkg-config", 1)[1]
+block = re.search(r"^```sh\n(.*?)^```", section, re.S | re.M).group(1)
+lines = block.splitlines()
+assert lines[0].startswith("PREFIX="), lines[0]
+lines[0] = f"PREFIX={prefix}"
+open(out, "w", encoding="utf-8").write("set -euo pipefail\n" + "\n".join(lines) + "\n")
+EOF
+  curl_like_reset
+  (cd "$dir" && env -u LD_LIBRARY_PATH -u PKG_CONFIG_PATH YUNXIAO_ACCESS_TOKEN=pt-sandbox-token \
+    YUNXIAO_API_BASE_URL="$YX_SANDBOX_URL" YUNXIAO_ORGANIZATION_ID=sandbox-org bash block.sh) >"$dir/out" 2>&1 ||
+    { cat "$dir/out"; return 1; }
+  cat "$dir/out"
+  grep -q '^started run 1 ' "$dir/out"
+}
+step "README pkg-config block for a non-system prefix (rpath, no LD_LIBRARY_PATH)" readme_link_block
 
 for mode in shared static asan; do
   step "[$mode] test_api" "$work/bin/$mode-test_api"

@@ -30,7 +30,8 @@ impl yx_client {
 
 /// Creates a client from `options`: each setting not set there comes from its `YUNXIAO_*`
 /// environment variable (unless yx_options_set_ignore_environment), else the default. The
-/// options are copied: free them whenever convenient.
+/// options are copied: free them whenever convenient. NULL `options` means options with nothing
+/// set: every setting from the environment or the default.
 ///
 /// Returns YX_RESULT_OK and stores the client in `*client_out` (free it with yx_client_free),
 /// or YX_RESULT_ERROR with an error of kind YX_ERROR_KIND_CONFIGURATION when a setting is
@@ -46,10 +47,13 @@ pub unsafe extern "C" fn yx_client_new(
     error_out: *mut *mut yx_error,
 ) -> yx_result {
     boundary::call(error_out, || {
-        // SAFETY: forwarded contract.
-        let options = unsafe { boundary::handle(options, "options") }?;
         boundary::required(client_out, "client_out")?;
-        let builder = options.client_builder();
+        let builder = if options.is_null() {
+            yx_options::empty().client_builder()
+        } else {
+            // SAFETY: non-NULL, and live per the caller's contract.
+            unsafe { &*options }.client_builder()
+        };
         // The I/O thread starts here and inherits this thread's signal mask.
         let client = signals::with_sigpipe_blocked(|| builder.build_blocking())?;
         let client = boundary::into_raw(yx_client { client });

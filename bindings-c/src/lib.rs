@@ -59,9 +59,9 @@ pub use request::{
     yx_request_set_release_branch_repo_info_json,
 };
 pub use response::{
-    yx_response, yx_response_free, yx_response_get_object, yx_response_get_pipeline_id,
-    yx_response_get_pipeline_run_id, yx_response_get_raw_json, yx_response_get_request_id,
-    yx_response_get_run_id, yx_response_get_status,
+    yx_response, yx_response_free, yx_response_get_http_status, yx_response_get_object,
+    yx_response_get_pipeline_id, yx_response_get_pipeline_run_id, yx_response_get_raw_json,
+    yx_response_get_request_id, yx_response_get_run_id,
 };
 pub use result::{yx_result, yx_result_name};
 pub use version::{yx_version, yx_version_number};

@@ -36,6 +36,14 @@ pub struct yx_options {
 }
 
 impl yx_options {
+    /// Options with nothing set, as yx_options_new makes them.
+    pub(crate) fn empty() -> Self {
+        Self {
+            builder: ClientBuilder::new(),
+            ignore_environment: false,
+        }
+    }
+
     /// The builder for a client: these settings, this binding's user agent, and the
     /// environment unless ignored.
     pub(crate) fn client_builder(&self) -> ClientBuilder {
@@ -71,12 +79,7 @@ unsafe fn set(
 /// or the default. Free with yx_options_free. Never returns NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn yx_options_new() -> *mut yx_options {
-    boundary::guard(ptr::null_mut(), || {
-        boundary::into_raw(yx_options {
-            builder: ClientBuilder::new(),
-            ignore_environment: false,
-        })
-    })
+    boundary::guard(ptr::null_mut(), || boundary::into_raw(yx_options::empty()))
 }
 
 /// Frees options made by yx_options_new. NULL is a no-op.

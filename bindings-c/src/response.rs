@@ -107,17 +107,17 @@ pub unsafe extern "C" fn yx_response_get_pipeline_run_id(
     }
 }
 
-/// The HTTP status of the answer (a 2xx). Always present.
+/// The HTTP status of the answer (a 2xx) — not the status of the run. Always present.
 ///
 /// # Safety
-/// `response` is NULL or a live yx_response; `status_out` is NULL or writable.
+/// `response` is NULL or a live yx_response; `http_status_out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn yx_response_get_status(
+pub unsafe extern "C" fn yx_response_get_http_status(
     response: *const yx_response,
-    status_out: *mut u16,
+    http_status_out: *mut u16,
 ) -> yx_result {
     // SAFETY: forwarded contract.
-    unsafe { get(response, status_out, |r| Some(r.response.http_status)) }
+    unsafe { get(response, http_status_out, |r| Some(r.response.http_status)) }
 }
 
 /// The request id, from the body's `requestId` or the `x-acs-request-id` header: quote it to

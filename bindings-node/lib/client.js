@@ -28,7 +28,7 @@ function shapeResponse(response) {
     pipelineId: response.pipelineId ?? undefined,
     pipelineRunId: response.pipelineRunId ?? undefined,
     requestId: response.requestId ?? undefined,
-    status: response.status,
+    httpStatus: response.httpStatus,
     raw: response.raw,
   };
 }

@@ -36,7 +36,16 @@ echo "node $(node --version), npm $(npm --version), $(cargo --version)"
 cd "$here"
 
 step "installing npm dependencies (npm ci --ignore-scripts)"
-npm ci --ignore-scripts --no-audit --no-fund
+npm_log="$(mktemp)"
+npm ci --ignore-scripts --no-audit --no-fund 2>&1 | tee "$npm_log"
+# The README promises Node 20: no dependency may want a newer one (package.json's overrides pin
+# the build tools' dependencies that did).
+if grep -q EBADENGINE "$npm_log"; then
+  echo "npm ci printed EBADENGINE on node $(node --version): a dependency wants a newer Node" >&2
+  rm -f "$npm_log"
+  exit 1
+fi
+rm -f "$npm_log"
 
 step "checking that package.json's version is the workspace version"
 node scripts/check-version.mjs
@@ -45,10 +54,18 @@ step "Rust lints (cargo fmt, clippy -D warnings)"
 (cd "$repo" && cargo fmt -p yunxiao-appstack-node -- --check)
 (cd "$repo" && cargo clippy -p yunxiao-appstack-node --all-targets -- -D warnings)
 
-step "building the addon ($profile)"
+# With the artefact toolchain in .venv (`make dist-tools`, which `make test` runs first), the
+# addon is linked by zig against glibc 2.17, exactly as `make dist` links the npm package's, and
+# `make test`'s dist build reuses this one. Without it, the host's linker.
+zig_args=()
+if [ -x "$repo/.venv/bin/cargo-zigbuild" ]; then
+  export PATH="$repo/.venv/bin:$PATH"
+  zig_args=(--cross-compile --target x86_64-unknown-linux-gnu.2.17)
+fi
+step "building the addon ($profile${zig_args:+, zig, glibc 2.17})"
 case "$profile" in
-  debug) npm run build:debug ;;
-  release) npm run build ;;
+  debug) npm run build:debug -- "${zig_args[@]}" ;;
+  release) npm run build -- "${zig_args[@]}" ;;
   *) echo "NODE_BUILD_PROFILE must be debug or release, not $profile" >&2; exit 1 ;;
 esac
 

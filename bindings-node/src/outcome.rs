@@ -33,8 +33,8 @@ pub struct ExecuteReleaseStageResponse {
     pub pipeline_run_id: Option<Id>,
     /// The request id (`requestId` in the body, else the `x-acs-request-id` header).
     pub request_id: Option<String>,
-    /// The HTTP status of the answer.
-    pub status: u32,
+    /// The HTTP status of the answer (200): not the status of the run.
+    pub http_status: u32,
     /// The whole JSON body as received; integers beyond `Number.MAX_SAFE_INTEGER` are `bigint`.
     #[napi(ts_type = "Record<string, unknown>")]
     pub raw: serde_json::Value,
@@ -48,7 +48,7 @@ impl From<CoreResponse> for ExecuteReleaseStageResponse {
             pipeline_id: response.pipeline_id.map(Id),
             pipeline_run_id: response.pipeline_run_id.map(Id),
             request_id: response.request_id,
-            status: u32::from(response.http_status),
+            http_status: u32::from(response.http_status),
             raw: response.raw,
         }
     }
@@ -59,7 +59,9 @@ impl From<CoreResponse> for ExecuteReleaseStageResponse {
 pub struct NativeError {
     /// The core's stable kind code (`ErrorKind::as_str`), e.g. `"rate_limited"`.
     pub kind: String,
-    /// The core's message for the exception (`Error::message`); never holds the token.
+    /// The core's one-line description (`Display`: HTTP status, `errorCode`, message and request
+    /// id), the same text Python's `str(e)`, C's `yx_error_get_description` and the CLI show;
+    /// never holds the token.
     pub message: String,
     /// Whether the server may have started a run despite the error.
     pub may_have_executed: bool,
@@ -103,7 +105,7 @@ impl From<&Error> for NativeError {
         };
         Self {
             kind: error.kind().as_str().to_owned(),
-            message: error.message(),
+            message: error.to_string(),
             may_have_executed: error.may_have_executed(),
             status: error.status().map(u32::from),
             error_code: api.and_then(|a| a.error_code.clone()),

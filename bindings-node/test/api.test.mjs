@@ -55,12 +55,13 @@ describe('entry points', () => {
 describe('responses', () => {
   test('a success has every field, ids as numbers', async () => {
     const { response } = await call({});
-    assert.deepEqual(Object.keys(response), ['runId', 'object', 'pipelineId', 'pipelineRunId', 'requestId', 'status', 'raw']);
+    assert.deepEqual(Object.keys(response), ['runId', 'object', 'pipelineId', 'pipelineRunId', 'requestId', 'httpStatus', 'raw']);
     assert.equal(response.runId, 1);
     assert.equal(response.object, 1);
     assert.equal(response.pipelineRunId, 1);
     assert.equal(typeof response.pipelineId, 'number');
-    assert.equal(response.status, 200);
+    assert.equal(response.httpStatus, 200);
+    assert.equal('status' in response, false, 'renamed to httpStatus in 0.1: no alias');
     assert.match(response.requestId, /^[0-9A-F-]{36}$/i);
     assert.deepEqual(response.raw, { object: 1, pipelineId: response.pipelineId, pipelineRunId: 1 });
   });

@@ -121,7 +121,9 @@ describe('HTTP answers', () => {
     assertError(error, 'api_status', { mayHaveExecuted: false, status: 409 });
     assert.equal(error.errorCode, 'Conflict');
     assert.equal(error.errorMessage, 'busy');
-    assert.equal(error.message, 'busy');
+    // The core's Display, as Python's str(e) and the CLI show it.
+    assert.ok(error.requestId);
+    assert.equal(error.message, `HTTP 409 Conflict: busy (request id ${error.requestId})`);
     assert.equal(count, 1);
   });
 
@@ -270,6 +272,24 @@ describe('refused before sending', () => {
       () => new y.Client({ env: { YUNXIAO_ACCESS_TOKEN: 'pt-env-token-1234', YUNXIAO_MAX_RETRIES: 'many' } }),
       (e) => e instanceof y.ConfigurationError && /YUNXIAO_MAX_RETRIES/.test(e.message),
     );
+  });
+
+  test('undocumented spellings are refused, not guessed at (edition, white space)', () => {
+    const env = { YUNXIAO_ACCESS_TOKEN: 'pt-env-token-1234' };
+    for (const [name, value] of [
+      ['YUNXIAO_EDITION', 'centre'],
+      ['YUNXIAO_EDITION', 'Region'],
+      ['YUNXIAO_API_BASE_URL', 'http://127.0.0.1:1 '],
+    ]) {
+      assert.throws(
+        () => new y.Client({ env: { ...env, [name]: value } }),
+        (e) => e instanceof y.ConfigurationError && e.message.includes(name),
+        `${name}=${JSON.stringify(value)}`,
+      );
+    }
+    for (const options of [{ edition: 'centre' }, { baseUrl: 'http://127.0.0.1:1/ ' }]) {
+      assert.throws(() => new y.Client({ env, ...options }), y.ConfigurationError, JSON.stringify(options));
+    }
   });
 
   test('the one-shot function rejects (never throws) on configuration errors', async () => {

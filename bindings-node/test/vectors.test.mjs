@@ -126,7 +126,7 @@ describe('conformance vectors', () => {
         if ('pipeline_run_id' in want) assert.equal(r.pipelineRunId, want.pipeline_run_id ?? undefined);
         if (want.request_id === true) assert.ok(typeof r.requestId === 'string' && r.requestId.length > 0);
         assert.equal(typeof r.raw, 'object');
-        assert.ok(r.status >= 200 && r.status < 300);
+        assert.ok(r.httpStatus >= 200 && r.httpStatus < 300);
       }
 
       if (expect.error) {
@@ -145,6 +145,10 @@ describe('conformance vectors', () => {
         if ('retry_after' in want) assert.equal(e.retryAfter, want.retry_after ?? undefined);
         assert.equal(e.mayHaveExecuted, want.may_have_executed);
         assert.ok(e.message.length > 0);
+        // One message format everywhere (the core's Display): what the answer said is in it.
+        if (e.status !== undefined) assert.ok(e.message.includes(`HTTP ${e.status}`), e.message);
+        if (e.errorCode) assert.ok(e.message.includes(e.errorCode), e.message);
+        if (e.requestId) assert.ok(e.message.includes(`(request id ${e.requestId})`), e.message);
       }
     });
   }

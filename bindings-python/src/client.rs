@@ -144,7 +144,7 @@ impl NativeClient {
     }
 
     /// Sends the request and waits for the outcome with the GIL released; returns
-    /// `(object, pipeline_id, pipeline_run_id, request_id, status, raw)` or raises the core's
+    /// `(object, pipeline_id, pipeline_run_id, request_id, http_status, raw)` or raises the core's
     /// error. Ctrl-C on the main thread cancels the request and raises `KeyboardInterrupt`.
     fn execute<'py>(
         &self,
@@ -323,7 +323,7 @@ fn seconds(what: &str, secs: f64) -> Result<Duration, Error> {
     })
 }
 
-/// `(object, pipeline_id, pipeline_run_id, request_id, status, raw)`.
+/// `(object, pipeline_id, pipeline_run_id, request_id, http_status, raw)`.
 pub(crate) fn response_tuple<'py>(
     py: Python<'py>,
     response: &ExecuteReleaseStageResponse,

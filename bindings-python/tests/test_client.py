@@ -36,7 +36,7 @@ def test_result_fields_repr_and_equality(sandbox: Sandbox) -> None:
     with sandbox.client() as client:
         first = client.execute_release_stage(APP, WORKFLOW, STAGE)
         second = client.execute_release_stage(APP, WORKFLOW, STAGE)
-    assert (first.run_id, first.object, first.pipeline_run_id, first.status) == (1, 1, 1, 200)
+    assert (first.run_id, first.object, first.pipeline_run_id, first.http_status) == (1, 1, 1, 200)
     assert isinstance(first.pipeline_id, int)
     assert first.request_id and first.request_id != second.request_id
     assert first.raw == {"object": 1, "pipelineId": first.pipeline_id, "pipelineRunId": 1}
@@ -44,20 +44,21 @@ def test_result_fields_repr_and_equality(sandbox: Sandbox) -> None:
     assert second.run_id == 2
     assert repr(first) == (
         f"ExecuteReleaseStageResponse(run_id=1, object=1, pipeline_id={first.pipeline_id}, "
-        f"pipeline_run_id=1, request_id={first.request_id!r}, status=200)"
+        f"pipeline_run_id=1, request_id={first.request_id!r}, http_status=200)"
     )
     same = yx.ExecuteReleaseStageResponse(
         object=1,
         pipeline_id=first.pipeline_id,
         pipeline_run_id=1,
         request_id=first.request_id,
-        status=200,
+        http_status=200,
         raw=dict(first.raw),
     )
     assert same == first and hash(same) == hash(first)
     assert first != second
     with pytest.raises(AttributeError):
         first.object = 3  # type: ignore[misc]
+    assert not hasattr(first, "status")  # renamed to http_status in 0.1: no alias
 
 
 def test_run_id_falls_back_to_object(sandbox: Sandbox) -> None:
@@ -195,7 +196,7 @@ def test_environment_fills_unset_settings(
         if name.startswith("YUNXIAO_"):
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("YUNXIAO_MAX_RETRIES", "4")
-    monkeypatch.setenv("YUNXIAO_EDITION", "REGION")
+    monkeypatch.setenv("YUNXIAO_EDITION", "region")
     client = yx.Client()
     assert (client.max_retries, client.edition, client.timeout) == (4, "region", 10.0)
     # Explicit arguments win over the environment.

@@ -279,6 +279,9 @@ def test_central_edition_needs_an_organization(sandbox: Sandbox) -> None:
         ({"base_url": "ftp://example.com"}, "https"),
         ({"base_url": "http://example.com"}, "http"),
         ({"edition": "moon"}, "edition"),
+        ({"edition": "centre"}, "edition"),
+        ({"edition": "Region"}, "edition"),
+        ({"base_url": "http://127.0.0.1:1/ "}, "white space"),
         ({"max_retries": 11}, "max_retries"),
         ({"max_retries": -1}, "max_retries"),
         ({"timeout": 0}, "timeout"),
@@ -306,7 +309,9 @@ def test_bad_environment_values_name_the_variable(monkeypatch: pytest.MonkeyPatc
         ("YUNXIAO_MAX_RETRIES", "many"),
         ("YUNXIAO_TIMEOUT", "-1"),
         ("YUNXIAO_EDITION", "moon"),
+        ("YUNXIAO_EDITION", "centre"),
         ("YUNXIAO_API_BASE_URL", "ftp://example.com"),
+        ("YUNXIAO_API_BASE_URL", "http://127.0.0.1:1 "),
     ]:
         with monkeypatch.context() as scoped:
             scoped.setenv(name, value)

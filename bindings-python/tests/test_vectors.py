@@ -103,9 +103,10 @@ def check_outcome(expect: Dict[str, Any], outcome: Outcome) -> None:
     if "result" in expect:
         assert isinstance(outcome, yx.ExecuteReleaseStageResponse), repr(outcome)
         result = expect["result"]
-        for name in ("run_id", "object", "pipeline_run_id", "pipeline_id", "status"):
+        for name in ("run_id", "object", "pipeline_run_id", "pipeline_id"):
             if name in result:
                 assert getattr(outcome, name) == result[name], name
+        assert 200 <= outcome.http_status < 300
         if result.get("request_id") is True:
             assert outcome.request_id
         elif isinstance(result.get("request_id"), str):
@@ -125,6 +126,14 @@ def check_outcome(expect: Dict[str, Any], outcome: Outcome) -> None:
     if error["kind"] == "invalid_request":
         assert isinstance(outcome, ValueError)
     assert str(outcome) and outcome.message
+    # One message format everywhere (the core's Display): what the answer said is in it.
+    text = str(outcome)
+    if outcome.status is not None:
+        assert f"HTTP {outcome.status}" in text, text
+    if getattr(outcome, "error_code", None):
+        assert outcome.error_code in text, text  # type: ignore[attr-defined]
+    if outcome.request_id:
+        assert f"(request id {outcome.request_id})" in text, text
 
 
 def check(vector: Dict[str, Any], sandbox: Sandbox, outcome: Outcome) -> None:

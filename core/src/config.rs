@@ -71,10 +71,12 @@ impl fmt::Display for Edition {
 impl FromStr for Edition {
     type Err = Error;
 
-    /// Accepts `central` (also `centre`, `center`) and `region`, in any case.
+    /// Accepts exactly `central` and `region`, the spellings the configuration table documents.
+    /// Anything else (`centre`, `Region`, a value with white space around it) is refused rather
+    /// than guessed at.
     fn from_str(value: &str) -> Result<Self, Error> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "central" | "centre" | "center" => Ok(Edition::Central),
+        match value {
+            "central" => Ok(Edition::Central),
             "region" => Ok(Edition::Region),
             _ => Err(Error::configuration(format!(
                 "unknown edition {:?}: expected \"central\" or \"region\"",
@@ -95,6 +97,8 @@ enum EnvSource {
 
 impl EnvSource {
     /// The value of `name`; an empty value counts as unset, as CI systems often export empties.
+    /// A value with white space around it is refused, naming the variable but not the value (it
+    /// may be the token): a stray space or newline is a mistake to report, not to trim away.
     fn get(&self, name: &str) -> Result<Option<String>, Error> {
         let value = match self {
             EnvSource::Process => match std::env::var(name) {
@@ -107,7 +111,12 @@ impl EnvSource {
             EnvSource::Ignore => None,
             EnvSource::Map(map) => map.get(name).cloned(),
         };
-        Ok(value.filter(|v| !v.is_empty()))
+        match value.filter(|v| !v.is_empty()) {
+            Some(v) if v.trim() != v => Err(Error::configuration(format!(
+                "{name} has white space around its value"
+            ))),
+            other => Ok(other),
+        }
     }
 }
 
@@ -339,7 +348,7 @@ impl ClientBuilder {
         let max_retries = match self.max_retries {
             Some(n) => n,
             None => match env.get(ENV_MAX_RETRIES)? {
-                Some(text) => text.trim().parse::<u32>().map_err(|_| {
+                Some(text) => text.parse::<u32>().map_err(|_| {
                     Error::configuration(format!(
                         "{ENV_MAX_RETRIES} must be a whole number from 0 to {}, got {:?}",
                         policy::MAX_RETRIES_LIMIT,
@@ -576,7 +585,7 @@ fn resolve_duration(
         Some(value) => (value, option),
         None => match env.get(variable)? {
             Some(text) => {
-                let secs = text.trim().parse::<f64>().ok();
+                let secs = text.parse::<f64>().ok();
                 let value = secs.and_then(|s| Duration::try_from_secs_f64(s).ok());
                 match value {
                     Some(value) => (value, variable),
@@ -604,7 +613,12 @@ fn resolve_duration(
 /// unless the host is loopback or plain HTTP is allowed explicitly.
 fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, Error> {
     let shown = crate::error::one_line(text, 120);
-    let url = Url::parse(text.trim())
+    if text.trim() != text {
+        return Err(Error::configuration(format!(
+            "base URL {shown:?} has white space around it"
+        )));
+    }
+    let url = Url::parse(text)
         .map_err(|e| Error::configuration(format!("invalid base URL {shown:?}: {e}")))?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(Error::configuration(format!(
@@ -699,6 +713,15 @@ mod tests {
             (ENV_TIMEOUT, "0"),
             (ENV_TIMEOUT, "NaN"),
             (ENV_EDITION, "moon"),
+            (ENV_EDITION, "centre"),
+            (ENV_EDITION, "center"),
+            (ENV_EDITION, "Region"),
+            (ENV_EDITION, "region "),
+            (ENV_API_BASE_URL, "http://127.0.0.1:1 "),
+            (ENV_API_BASE_URL, " http://127.0.0.1:1"),
+            (ENV_TIMEOUT, " 5"),
+            (ENV_MAX_RETRIES, "1\n"),
+            (ENV_ACCESS_TOKEN, "pt-test-token "),
             (ENV_API_BASE_URL, "ftp://example.com"),
             (ENV_API_BASE_URL, "http://example.com"),
             (ENV_ORGANIZATION_ID, "org\nid"),
@@ -710,6 +733,41 @@ mod tests {
             assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
             assert!(err.to_string().contains(var), "{var}: {err}");
         }
+    }
+
+    #[test]
+    fn only_the_documented_spellings_are_accepted() {
+        assert_eq!("central".parse::<Edition>().ok(), Some(Edition::Central));
+        assert_eq!("region".parse::<Edition>().ok(), Some(Edition::Region));
+        for bad in [
+            "centre",
+            "center",
+            "Central",
+            "REGION",
+            " region",
+            "central\n",
+            "",
+        ] {
+            let err = bad.parse::<Edition>().expect_err(bad);
+            assert!(
+                matches!(err, Error::Configuration { .. }),
+                "{bad:?}: {err:?}"
+            );
+        }
+        for bad in [
+            "http://127.0.0.1:1/ ",
+            " http://127.0.0.1:1",
+            "http://127.0.0.1:1\n",
+        ] {
+            let err = builder().base_url(bad).resolve().expect_err(bad);
+            assert!(err.to_string().contains("white space"), "{bad:?}: {err}");
+        }
+        // The token's value is never echoed, even in this message.
+        let err = ClientBuilder::new()
+            .environment([(ENV_ACCESS_TOKEN, " pt-secret-token")])
+            .resolve()
+            .expect_err("padded token");
+        assert!(!err.to_string().contains("secret"), "{err}");
     }
 
     #[test]

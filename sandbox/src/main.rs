@@ -54,8 +54,10 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Colour codes only for a terminal: a log file or a CI capture gets plain text.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_max_level(args.log_level)
         .with_target(false)
         .init();

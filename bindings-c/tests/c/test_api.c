@@ -158,11 +158,7 @@ static void test_null_arguments(void) {
   CHECK_RESULT(yx_options_set_ignore_environment(NULL, true), YX_RESULT_NULL_ARGUMENT);
 
   /* The client. */
-  client = SENTINEL;
-  CHECK_RESULT(yx_client_new(NULL, &client, &error), YX_RESULT_NULL_ARGUMENT);
-  CHECK(client == SENTINEL);
-  check_argument_error(error, "options");
-  error = NULL;
+  /* NULL options are allowed (see test_environment); NULL client_out is not. */
   CHECK_RESULT(yx_client_new(options, NULL, &error), YX_RESULT_NULL_ARGUMENT);
   check_argument_error(error, "client_out");
   error = NULL;
@@ -274,8 +270,8 @@ static void test_null_arguments(void) {
   CHECK_RESULT(yx_response_get_pipeline_id(response, NULL), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_response_get_pipeline_run_id(NULL, &number), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_response_get_pipeline_run_id(response, NULL), YX_RESULT_NULL_ARGUMENT);
-  CHECK_RESULT(yx_response_get_status(NULL, &status), YX_RESULT_NULL_ARGUMENT);
-  CHECK_RESULT(yx_response_get_status(response, NULL), YX_RESULT_NULL_ARGUMENT);
+  CHECK_RESULT(yx_response_get_http_status(NULL, &status), YX_RESULT_NULL_ARGUMENT);
+  CHECK_RESULT(yx_response_get_http_status(response, NULL), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_response_get_request_id(NULL, &text), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_response_get_request_id(response, NULL), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_response_get_raw_json(NULL, &text), YX_RESULT_NULL_ARGUMENT);
@@ -539,7 +535,7 @@ static void test_success(void) {
   CHECK_RESULT(yx_response_get_object(response, &object), YX_RESULT_OK);
   CHECK_RESULT(yx_response_get_pipeline_id(response, &pipeline_id), YX_RESULT_OK);
   CHECK_RESULT(yx_response_get_pipeline_run_id(response, &pipeline_run_id), YX_RESULT_OK);
-  CHECK_RESULT(yx_response_get_status(response, &status), YX_RESULT_OK);
+  CHECK_RESULT(yx_response_get_http_status(response, &status), YX_RESULT_OK);
   CHECK_RESULT(yx_response_get_request_id(response, &request_id), YX_RESULT_OK);
   CHECK_RESULT(yx_response_get_raw_json(response, &raw), YX_RESULT_OK);
   CHECK(run_id == 1 && object == 1 && pipeline_run_id == 1 && pipeline_id > 0);
@@ -828,6 +824,19 @@ static void test_environment(void) {
   yx_error_free(error);
   yx_client_free(client);
 
+  /* NULL options, as the header allows: everything from the environment. */
+  client = NULL;
+  error = NULL;
+  CHECK_RESULT(yx_client_new(NULL, &client, &error), YX_RESULT_OK);
+  CHECK(client != NULL && error == NULL);
+  sb_reset();
+  response = NULL;
+  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
+               YX_RESULT_OK);
+  CHECK(sb_request_count() == 1);
+  yx_response_free(response);
+  yx_client_free(client);
+
   /* An explicit token beats the environment's. */
   setenv("YUNXIAO_ACCESS_TOKEN", "pt-wrong-token", 1);
   CHECK_RESULT(yx_options_set_token(options, TOKEN), YX_RESULT_OK);
@@ -869,6 +878,13 @@ static void test_environment(void) {
   unsetenv("YUNXIAO_TIMEOUT");
   options = yx_options_new();
   check_configuration_error(options, "no token");
+  /* NULL options without a token anywhere: the same configuration error, nothing stored. */
+  client = SENTINEL;
+  error = NULL;
+  CHECK_RESULT(yx_client_new(NULL, &client, &error), YX_RESULT_ERROR);
+  CHECK(client == SENTINEL);
+  CHECK(error != NULL && kind_of(error) == YX_ERROR_KIND_CONFIGURATION);
+  yx_error_free(error);
 
   unsetenv("YUNXIAO_API_BASE_URL");
   unsetenv("YUNXIAO_ORGANIZATION_ID");

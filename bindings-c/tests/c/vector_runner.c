@@ -169,7 +169,7 @@ static void print_number(const char *name, yx_result (*get)(const yx_response *,
 static void print_success(const yx_response *response) {
   uint16_t status = 0;
   const char *request_id = NULL, *raw = NULL;
-  yx_response_get_status(response, &status);
+  yx_response_get_http_status(response, &status);
   yx_response_get_request_id(response, &request_id);
   yx_response_get_raw_json(response, &raw);
   printf("{\"outcome\":\"ok\",\"status\":%u", (unsigned)status);

@@ -156,8 +156,8 @@ class ExecuteReleaseStageResponse:
     pipeline_run_id: Optional[int]
     #: ``requestId`` from the body, else the ``x-acs-request-id`` header.
     request_id: Optional[str]
-    #: The HTTP status of the answer.
-    status: int
+    #: The HTTP status of the answer (200): not the status of the run.
+    http_status: int
     #: The whole JSON body, as received.
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
@@ -174,12 +174,12 @@ class ExecuteReleaseStageResponse:
 
     @classmethod
     def _from_native(cls, values: Tuple[Any, ...]) -> ExecuteReleaseStageResponse:
-        object_, pipeline_id, pipeline_run_id, request_id, status, raw = values
+        object_, pipeline_id, pipeline_run_id, request_id, http_status, raw = values
         return cls(
             object=object_,
             pipeline_id=pipeline_id,
             pipeline_run_id=pipeline_run_id,
             request_id=request_id,
-            status=status,
+            http_status=http_status,
             raw=raw,
         )
