@@ -123,7 +123,11 @@ describe('HTTP answers', () => {
     assert.equal(error.errorMessage, 'busy');
     // The core's Display, as Python's str(e) and the CLI show it.
     assert.ok(error.requestId);
-    assert.equal(error.message, `HTTP 409 Conflict: busy (request id ${error.requestId})`);
+    assert.match(error.message, /^starting a run of stage /);
+    assert.ok(
+      error.message.endsWith(`: HTTP 409 Conflict: busy (request id ${error.requestId})`),
+      error.message,
+    );
     assert.equal(count, 1);
   });
 

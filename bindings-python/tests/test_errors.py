@@ -179,9 +179,10 @@ def test_api_error_fields(sandbox: Sandbox) -> None:
         "trace-456",
     )
     assert error.message == "the stage is locked by another run"
-    assert (
-        str(error)
-        == "HTTP 409 StageLocked: the stage is locked by another run (request id req-123)"
+    # The core's Display: what the call was doing, then the answer.
+    assert str(error).startswith("starting a run of stage ")
+    assert str(error).endswith(
+        ": HTTP 409 StageLocked: the stage is locked by another run (request id req-123)"
     )
     assert '"errorCode"' in error.body
     assert error.retry_after is None

@@ -322,7 +322,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}", self.status)?;
+        write!(f, "{}HTTP {}", action_prefix(&self.call), self.status)?;
         if let Some(code) = self.error_code.as_deref().filter(|c| !c.is_empty()) {
             write!(f, " {}", one_line(code, 200))?;
         }
@@ -638,6 +638,15 @@ mod tests {
     fn display_is_one_line_with_code_message_and_request_id() {
         let shown = Error::Api(Box::new(api(401, None))).to_string();
         assert_eq!(shown, "HTTP 401 Code: message (request id rid)");
+        let mut named = api(404, None);
+        named.call = std::sync::Arc::new(CallInfo {
+            action: std::sync::Arc::from("getting run 42 of stage s (workflow w, app a)"),
+            ..(*CallInfo::unknown()).clone()
+        });
+        assert_eq!(
+            Error::Api(Box::new(named)).to_string(),
+            "getting run 42 of stage s (workflow w, app a): HTTP 404 Code: message (request id rid)"
+        );
     }
 
     #[test]

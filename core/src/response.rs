@@ -41,7 +41,7 @@ impl ExecuteReleaseStageResponse {
         self.pipeline_run_id.or(self.object)
     }
 
-    /// The run this answer started, as a [`RunRef`] of `stage`, when the answer names one.
+    /// The run this answer started, as a [`crate::RunRef`] of `stage`, when the answer names one.
     pub fn run(&self, stage: &crate::StageRef) -> Option<crate::RunRef> {
         self.run_id().map(|n| stage.run(n))
     }
