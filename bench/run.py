@@ -62,6 +62,7 @@ class Report:
     sizes: Dict[str, int] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
     waits: Optional[Dict[str, object]] = None
+    cli_wait: Optional[Dict[str, float]] = None
 
 
 def start_sandbox() -> "tuple[subprocess.Popen[str], str]":
@@ -191,6 +192,10 @@ def run(mode: str) -> Report:
                                      str(m["waits"]), str(m["wait_s"])], timeout=int(m["wait_s"]) + 240)
         except Exception as error:  # noqa: BLE001 - one failed contender must not lose the table
             report.notes.append(f"waits benchmark failed: {error}")
+        try:
+            report.cli_wait = cli_wait(base_url, int(m["wait_s"]))
+        except Exception as error:  # noqa: BLE001
+            report.notes.append(f"CLI wait benchmark failed: {error}")
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)
@@ -217,6 +222,31 @@ def run(mode: str) -> Report:
         if matches:
             report.sizes[label] = matches[-1].stat().st_size
     return report
+
+
+def cli_wait(base_url: str, seconds: int) -> Dict[str, float]:
+    """The CLI's own loop on one idle run: `run wait` until its deadline; the CPU time and peak
+    memory of that process alone (the kernel's accounting of waited-for children)."""
+    import resource
+
+    cli = str(TARGET / "release" / "yunxiao-appstack")
+    env = {**os.environ, "YUNXIAO_ACCESS_TOKEN": TOKEN, "YUNXIAO_ORGANIZATION_ID": "sandbox-org",
+           "YUNXIAO_API_BASE_URL": base_url}
+    stage = ["--app", "my-web-service", "--workflow", "wf-main", "--stage", "stage-long"]
+    started = subprocess.run([cli, "release-stage", "execute", *stage], env=env, capture_output=True,
+                             text=True, timeout=60)
+    number = started.stdout.strip().splitlines()[-1]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    clock = datetime.datetime.now()
+    done = subprocess.run([cli, "run", "wait", *stage, "--number", number, "--wait-timeout", f"{seconds}s"],
+                          env=env, capture_output=True, text=True, timeout=seconds + 60)
+    elapsed = (datetime.datetime.now() - clock).total_seconds()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 13:
+        raise RuntimeError(f"run wait exited {done.returncode}: {done.stderr[-300:]}")
+    return {"seconds": elapsed,
+            "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            "rss_kb_peak": float(after.ru_maxrss)}
 
 
 def best_peer(rows: List[Row], row: Row) -> Optional[Row]:
@@ -258,6 +288,11 @@ def render(report: Report, mode: str) -> str:
                 "|---:|---:|---:|---:|---:|---:|---:|---:|",
                 f"| {w['runs']:,} | {float(w['seconds']):.1f} | {float(w['polls_per_run']):.2f} | {w['schedule_polls']} | "
                 f"{float(w['cpu_seconds']):.2f} | {float(w['cpu_ms_per_run_minute']):.2f} | {int(w['rss_kb_before']):,} | {int(w['rss_kb_peak']):,} |"]
+    if report.cli_wait:
+        c = report.cli_wait
+        out += ["", "The CLI's own loop on one idle run (`run wait` until its deadline): "
+                f"{c['seconds']:.1f} s, {c['cpu_seconds'] * 1000:.0f} ms of CPU, peak RSS of the "
+                f"waited-for processes {int(c['rss_kb_peak']):,} KiB."]
     out += ["", "## Import / require time (median of 7 fresh processes)", "", "| what | ms |", "|---|---:|"]
     out += [f"| {k} | {v * 1000:.1f} |" for k, v in report.imports.items()]
     out += ["", "## Artifact sizes", "", "| artifact | bytes |", "|---|---:|"]

@@ -14,7 +14,7 @@ if ((${#need_apt[@]})); then
 fi
 
 echo "== building release artifacts" >&2
-cargo build --release -p yunxiao-sandbox -p yunxiao-bench -p yunxiao-appstack-c
+cargo build --release -p yunxiao-sandbox -p yunxiao-bench -p yunxiao-appstack-c -p yunxiao-appstack-cli
 
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 .venv/bin/python -m pip install -q -r bench/python/requirements.txt -r bindings-python/requirements-dev.txt
