@@ -144,7 +144,19 @@ fn generate_certificates(
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::default();
     let mut ca_name = DistinguishedName::new();
-    ca_name.push(DnType::CommonName, "yunxiao-sandbox throwaway CA");
+    // A name of its own per CA: a client that trusts another sandbox's CA must see an unknown
+    // issuer, not a same-named issuer whose signature does not match.
+    let fingerprint: String = ca_key
+        .public_key_raw()
+        .iter()
+        .rev()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    ca_name.push(
+        DnType::CommonName,
+        format!("yunxiao-sandbox throwaway CA {fingerprint}"),
+    );
     ca_name.push(DnType::OrganizationName, "yunxiao-sandbox");
     ca_params.distinguished_name = ca_name;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
