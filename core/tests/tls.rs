@@ -287,3 +287,83 @@ fn the_blocking_client_refuses_the_same_way() {
     assert!(!error.may_have_executed());
     assert_eq!(sandbox.request_count(), 0);
 }
+
+// --- SSL_CERT_FILE: read once per process with the system store, so tested in a child ---
+
+/// Runs [`ssl_cert_file_child`] in a new process of this test binary against `sandbox`, with
+/// `SSL_CERT_FILE` set to `cert_file` (or unset), expecting `outcome` (`trusted` or `refused`).
+fn run_ssl_cert_file_child(
+    sandbox: &SandboxGuard,
+    cert_file: Option<&std::path::Path>,
+    outcome: &str,
+) {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("the test binary"));
+    command.args([
+        "--exact",
+        "ssl_cert_file_child",
+        "--ignored",
+        "--test-threads=1",
+    ]);
+    for name in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        command.env_remove(name);
+    }
+    if let Some(file) = cert_file {
+        command.env("SSL_CERT_FILE", file);
+    }
+    let output = command
+        .env("YX_TLS_TEST_CHILD", outcome)
+        .env("YX_TLS_TEST_BASE_URL", sandbox.base_url())
+        .env("YX_TLS_TEST_TOKEN", sandbox.token())
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stdout.contains(sandbox.token()) && !stderr.contains(sandbox.token()),
+        "the child never prints the token"
+    );
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the child did not see the sandbox {outcome} ({:?}):\n{stdout}\n{stderr}",
+        output.status
+    );
+}
+
+/// The child side of [`run_ssl_cert_file_child`]: one execute without `ca_bundle`; does
+/// nothing outside a child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by ssl_cert_file_is_the_system_store as a child process"]
+async fn ssl_cert_file_child() {
+    let Ok(expected) = std::env::var("YX_TLS_TEST_CHILD") else {
+        return;
+    };
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let client = ClientBuilder::new()
+        .ignore_environment()
+        .token(var("YX_TLS_TEST_TOKEN"))
+        .base_url(var("YX_TLS_TEST_BASE_URL"))
+        .organization_id(common::ORG)
+        .max_retries(0)
+        .build()
+        .expect("valid");
+    let outcome = client.execute_release_stage(&common::deploy()).await;
+    match (expected.as_str(), outcome) {
+        ("trusted", Ok(_)) => {}
+        ("refused", Err(e)) => {
+            assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+            assert!(!e.may_have_executed(), "{e}");
+        }
+        (expected, outcome) => panic!("expected {expected}, got {:?}", outcome.map(|_| "ok")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssl_cert_file_is_the_system_store() {
+    let sandbox = tls_sandbox(TlsOptions::default());
+    // SSL_CERT_FILE naming the sandbox CA: trusted without ca_bundle.
+    run_ssl_cert_file_child(&sandbox, Some(ca(&sandbox)), "trusted");
+    assert_eq!(sandbox.request_count(), 1);
+    // Without it, the system store (or the bundled roots) does not know the sandbox CA.
+    run_ssl_cert_file_child(&sandbox, None, "refused");
+    assert_eq!(sandbox.request_count(), 1, "the refused call sent nothing");
+}

@@ -364,3 +364,48 @@ fn the_binary_refuses_tls_options_without_tls() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn the_binary_writes_the_ca_to_tls_dir_for_the_given_hostname() {
+    let dir = std::env::temp_dir().join(format!("yunxiao-sandbox-tls-bin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yunxiao-sandbox"))
+        .args([
+            "--tls",
+            "--log-level",
+            "off",
+            "--tls-hostname",
+            "example.invalid",
+            "--tls-dir",
+        ])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let running = Running(child);
+    let mut url = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut url)
+        .expect("first line");
+    let mut line = String::new();
+    BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("a stderr line");
+    let expected = std::fs::canonicalize(&dir).expect("created").join("ca.pem");
+    assert_eq!(line.trim_end(), format!("ca_path: {}", expected.display()));
+    let pem = std::fs::read_to_string(&expected).expect("written");
+    // The certificate is for example.invalid only: refused at 127.0.0.1.
+    let error = trusting(&pem)
+        .get(format!("{}/_sandbox/health", url.trim_end()))
+        .send()
+        .await
+        .expect_err("wrong host");
+    assert!(chain_mentions(&error, "NotValidForName"), "{error:?}");
+    drop(running);
+    assert!(expected.is_file(), "a given directory is left in place");
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}
