@@ -367,3 +367,65 @@ async fn ssl_cert_file_is_the_system_store() {
     run_ssl_cert_file_child(&sandbox, None, "refused");
     assert_eq!(sandbox.request_count(), 1, "the refused call sent nothing");
 }
+
+// --- handshakes that fail for a transient reason keep the connect-failure rule ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_handshake_is_a_connect_timeout_with_nothing_sent() {
+    let server = relay::misbehaving(relay::Misbehaviour::Silent).await;
+    let client = common::builder_at(&format!("https://{}", server.addr()))
+        .max_retries(0)
+        .connect_timeout(Duration::from_millis(500))
+        .request_timeout(Duration::from_secs(10))
+        .build()
+        .expect("valid");
+    let started = Instant::now();
+    let error = client
+        .execute_release_stage(&common::deploy())
+        .await
+        .expect_err("no handshake");
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                phase: yunxiao_appstack::TimeoutPhase::Connect,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(!error.may_have_executed(), "{error}");
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(5),
+        "cut by the connect timeout, not the request timeout: {took:?}"
+    );
+    assert!(
+        relay::contains(&server.bytes(), &[0x16, 0x03]),
+        "a ClientHello was sent, and nothing else could be"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_cut_off_is_retried_like_any_failed_connection() {
+    let server = relay::misbehaving(relay::Misbehaviour::HangUp).await;
+    let client = common::builder_at(&format!("https://{}", server.addr()))
+        .max_retries(2)
+        .build()
+        .expect("valid");
+    let error = client
+        .execute_release_stage(&common::deploy())
+        .await
+        .expect_err("no handshake");
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+    assert!(
+        !matches!(error, Error::Certificate { .. }),
+        "not a certificate problem: {error:?}"
+    );
+    assert!(!error.may_have_executed(), "{error}");
+    assert_eq!(
+        server.connections(),
+        3,
+        "a transient handshake failure is retried (max_retries 2)"
+    );
+}

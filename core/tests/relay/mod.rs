@@ -260,3 +260,51 @@ async fn copy_keeping(
     }
     let _ = to.shutdown().await;
 }
+
+/// What [`misbehaving`] does with each connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Misbehaviour {
+    /// Reads whatever comes (the TLS ClientHello) and never answers, keeping the connection
+    /// open until the listener is dropped.
+    Silent,
+    /// Reads the first bytes (the ClientHello), then closes the connection.
+    HangUp,
+}
+
+/// A listener on `127.0.0.1:0` that accepts connections, counts them and misbehaves.
+pub async fn misbehaving(behaviour: Misbehaviour) -> Listening {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let addr = listener.local_addr().expect("bound");
+    let seen = Arc::new(Seen::default());
+    let task = {
+        let seen = Arc::clone(&seen);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                seen.connections.fetch_add(1, Ordering::SeqCst);
+                let seen = Arc::clone(&seen);
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    match behaviour {
+                        Misbehaviour::HangUp => {
+                            if let Ok(n) = stream.read(&mut buffer).await {
+                                seen.keep(&buffer[..n]);
+                            }
+                        }
+                        Misbehaviour::Silent => {
+                            let _ = tokio::time::timeout(CONNECTION_LIFETIME, async {
+                                while let Ok(n) = stream.read(&mut buffer).await {
+                                    if n == 0 {
+                                        break;
+                                    }
+                                    seen.keep(&buffer[..n]);
+                                }
+                            })
+                            .await;
+                        }
+                    }
+                });
+            }
+        })
+    };
+    Listening { addr, seen, task }
+}
