@@ -1,4 +1,5 @@
-//! Replays every conformance vector in `tests/vectors/` against the sandbox, over real HTTP.
+//! Replays every conformance vector in `tests/vectors/` against the sandbox, over real HTTP
+//! and once more over real HTTPS (the sandbox's `--tls`, its CA trusted through `ca_bundle`).
 
 mod common;
 
@@ -10,7 +11,7 @@ use yunxiao_appstack::{
     ClientBuilder, Edition, Error, ExecuteReleaseStageRequest, ExecuteReleaseStageResponse,
     ReleaseBranchRepoInfo,
 };
-use yunxiao_sandbox::{Fault, SandboxGuard};
+use yunxiao_sandbox::{Fault, SandboxConfig, SandboxGuard};
 
 fn vector_files() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
@@ -49,6 +50,9 @@ fn client_for(vector: &Value, sandbox: &SandboxGuard) -> Result<yunxiao_appstack
     }
     if let Some(n) = settings["max_retries"].as_u64() {
         builder = builder.max_retries(u32::try_from(n).expect("small"));
+    }
+    if let Some(ca) = sandbox.ca_path() {
+        builder = builder.ca_bundle(ca);
     }
     builder.build()
 }
@@ -248,9 +252,41 @@ fn check_operation_request(name: &str, expected: &Value, sandbox: &SandboxGuard)
     }
 }
 
+/// A sandbox serving https from a throwaway CA.
+fn tls_sandbox() -> SandboxGuard {
+    yunxiao_sandbox::spawn(SandboxConfig {
+        tls: true,
+        ..SandboxConfig::default()
+    })
+    .expect("the https sandbox starts")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_vector_replays_against_the_sandbox() {
-    let sandbox = common::sandbox();
+    replay_operation_vectors(&common::sandbox()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_vector_replays_against_the_sandbox_over_https() {
+    let sandbox = tls_sandbox();
+    assert!(sandbox.base_url().starts_with("https://"));
+    replay_operation_vectors(&sandbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_vector_replays_against_the_sandbox() {
+    replay_execute_vectors(&common::sandbox()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_vector_replays_against_the_sandbox_over_https() {
+    let sandbox = tls_sandbox();
+    assert!(sandbox.base_url().starts_with("https://"));
+    replay_execute_vectors(&sandbox).await;
+}
+
+/// Replays every vector of an operation other than execute through `call_json`.
+async fn replay_operation_vectors(sandbox: &SandboxGuard) {
     let mut seen = std::collections::BTreeSet::new();
     for file in &vector_files() {
         let vector: Value =
@@ -266,7 +302,7 @@ async fn every_operation_vector_replays_against_the_sandbox() {
             let faults: Vec<Fault> = serde_json::from_value(faults.clone()).expect("valid faults");
             sandbox.push_faults(faults);
         }
-        let outcome = match client_for(&vector, &sandbox) {
+        let outcome = match client_for(&vector, sandbox) {
             Ok(client) => client.call_json(operation, vector["args"].clone()).await,
             Err(e) => Err(e),
         };
@@ -287,7 +323,7 @@ async fn every_operation_vector_replays_against_the_sandbox() {
             "{name}: requests sent"
         );
         if expect["requests"].as_u64() != Some(0) {
-            check_operation_request(&name, &expect["request"], &sandbox);
+            check_operation_request(&name, &expect["request"], sandbox);
         }
     }
     let catalog: std::collections::BTreeSet<String> = yunxiao_appstack::catalog::OPERATIONS
@@ -300,9 +336,8 @@ async fn every_operation_vector_replays_against_the_sandbox() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_vector_replays_against_the_sandbox() {
-    let sandbox = common::sandbox();
+/// Replays every execute vector through `execute_release_stage`.
+async fn replay_execute_vectors(sandbox: &SandboxGuard) {
     let files = vector_files();
     assert!(files.len() >= 40, "the vectors are there ({})", files.len());
     for file in &files {
@@ -317,7 +352,7 @@ async fn every_vector_replays_against_the_sandbox() {
             let faults: Vec<Fault> = serde_json::from_value(faults.clone()).expect("valid faults");
             sandbox.push_faults(faults);
         }
-        let outcome = match (client_for(&vector, &sandbox), request_for(&vector["input"])) {
+        let outcome = match (client_for(&vector, sandbox), request_for(&vector["input"])) {
             (Ok(client), Ok(request)) => client.execute_release_stage(&request).await,
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
@@ -335,7 +370,7 @@ async fn every_vector_replays_against_the_sandbox() {
             "{name}: requests sent"
         );
         if let Some(request) = expect.get("request") {
-            check_request(&name, request, &sandbox);
+            check_request(&name, request, sandbox);
         }
     }
 }

@@ -91,7 +91,12 @@ pub(crate) fn handle(
             Method::GET | Method::HEAD => responses::json(
                 StatusCode::OK,
                 ids,
-                &json!({"ok": true, "version": crate::VERSION}),
+                &json!({
+                    "ok": true,
+                    "version": crate::VERSION,
+                    "tls": sandbox.ca_path().is_some(),
+                    "ca_path": sandbox.ca_path().map(|path| path.display().to_string()),
+                }),
             ),
             _ => method_not_allowed(method, "GET", ids),
         },

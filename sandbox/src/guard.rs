@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -65,9 +66,22 @@ pub fn spawn(config: SandboxConfig) -> io::Result<SandboxGuard> {
 }
 
 impl SandboxGuard {
-    /// The base URL, e.g. `http://127.0.0.1:43210` (no trailing slash).
+    /// The base URL, e.g. `http://127.0.0.1:43210`, or `https://127.0.0.1:43210` with
+    /// [`SandboxConfig::tls`] (no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Where the CA certificate that signed the server's certificate was written, when
+    /// serving https: trust it (e.g. as a client's CA bundle) to reach the sandbox. The file
+    /// lives as long as the guard unless [`crate::TlsOptions::dir`] was given.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.sandbox.ca_path()
+    }
+
+    /// The CA certificate, PEM-encoded, when serving https.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.sandbox.ca_pem()
     }
 
     /// The bound address.

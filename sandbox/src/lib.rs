@@ -18,6 +18,10 @@
 //! It is controlled over HTTP under `/_sandbox/` or, in-process, through [`SandboxGuard`] /
 //! [`Sandbox`].
 //!
+//! With [`SandboxConfig::tls`] (`--tls`) it serves https instead, from a throwaway certificate
+//! authority generated at start: trust [`SandboxGuard::ca_path`] to reach it, or pick
+//! [`TlsOptions`] that make clients refuse it (another host name, an expired certificate).
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! let sandbox = yunxiao_sandbox::spawn(yunxiao_sandbox::SandboxConfig {
@@ -54,6 +58,7 @@ mod router;
 mod runs;
 mod server;
 mod state;
+mod tls;
 mod workflows;
 
 pub use clock::InvalidClockScale;
@@ -70,6 +75,7 @@ pub use recording::{DEFAULT_MAX_RECORDS, MASK, RecordedRequest, TOKEN_HEADER, To
 pub use responses::REQUEST_ID_HEADER;
 pub use server::{MAX_REQUEST_BODY, SandboxConfig, Server, serve};
 pub use state::Sandbox;
+pub use tls::{CA_FILE_NAME, DEFAULT_TLS_HOSTNAMES, TlsOptions};
 
 /// The crate version, as reported by `GET /_sandbox/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

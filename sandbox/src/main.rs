@@ -1,6 +1,7 @@
 //! `yunxiao-sandbox`: run the Yunxiao AppStack OpenAPI stand-in from the command line.
 //!
 //! Prints its base URL as the first line of stdout, logs to stderr, stops on SIGINT/SIGTERM.
+//! With `--tls` it serves https and prints `ca_path: PATH` (the CA to trust) on stderr.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,12 +10,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing::level_filters::LevelFilter;
 use tracing::{error, info, warn};
-use yunxiao_sandbox::{DEFAULT_MAX_RECORDS, Fixture, SandboxConfig, Server};
+use yunxiao_sandbox::{DEFAULT_MAX_RECORDS, Fixture, SandboxConfig, Server, TlsOptions};
 
 /// A local stand-in for the Yunxiao AppStack release-stage OpenAPI.
 ///
 /// Prints its base URL (e.g. http://127.0.0.1:43210) as the first line of stdout. Control API
-/// under /_sandbox/ (health, requests, faults, reset, recording, fixture, clock).
+/// under /_sandbox/ (health, requests, faults, reset, recording, fixture, clock). With --tls it
+/// serves https from a CA made at start and prints "ca_path: PATH" on stderr.
 #[derive(Debug, Parser)]
 #[command(name = "yunxiao-sandbox", version, about)]
 struct Args {
@@ -50,6 +52,26 @@ struct Args {
     /// Log level on stderr: off, error, warn, info, debug or trace (debug logs every request).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: LevelFilter,
+
+    /// Serve https: generate a throwaway CA and a certificate for 127.0.0.1, localhost and
+    /// ::1 at start, write the CA to DIR/ca.pem (see --tls-dir) and print its path on stderr
+    /// as "ca_path: PATH" (also "ca_path" in GET /_sandbox/health).
+    #[arg(long)]
+    tls: bool,
+
+    /// Where to write ca.pem (created if missing, left in place); default: a private
+    /// temporary directory removed at exit.
+    #[arg(long, value_name = "DIR", requires = "tls")]
+    tls_dir: Option<PathBuf>,
+
+    /// Issue the server certificate for NAME (a DNS name or an IP address) instead of the
+    /// loopback names, e.g. example.invalid to test a client's wrong-host refusal. Repeatable.
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    tls_hostname: Vec<String>,
+
+    /// Issue a server certificate that expired in 2001, to test a client's refusal.
+    #[arg(long, requires = "tls")]
+    tls_expired: bool,
 }
 
 fn main() -> ExitCode {
@@ -88,6 +110,12 @@ fn main() -> ExitCode {
         host: args.host,
         port: args.port,
         clock_scale: args.clock_scale,
+        tls: args.tls,
+        tls_options: TlsOptions {
+            dir: args.tls_dir,
+            hostnames: args.tls_hostname,
+            expired: args.tls_expired,
+        },
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -115,6 +143,9 @@ async fn run(config: SandboxConfig) -> std::io::Result<()> {
     let shutdown = shutdown_signal()?;
     let server = Server::bind(config).await?;
     announce(server.base_url());
+    if let Some(path) = server.ca_path() {
+        announce_ca(path);
+    }
     server.serve_until(shutdown).await?;
     info!("stopped");
     Ok(())
@@ -125,6 +156,15 @@ fn announce(base_url: &str) {
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = writeln!(stdout, "{base_url}").and_then(|()| stdout.flush()) {
         warn!("cannot write the base URL to stdout: {e}");
+    }
+}
+
+/// Prints the CA certificate's path on stderr, as one `ca_path: PATH` line, whatever the log
+/// level (scripts read it).
+fn announce_ca(path: &std::path::Path) {
+    let mut stderr = std::io::stderr().lock();
+    if let Err(e) = writeln!(stderr, "ca_path: {}", path.display()).and_then(|()| stderr.flush()) {
+        warn!("cannot write the CA path to stderr: {e}");
     }
 }
 

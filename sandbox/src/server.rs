@@ -6,6 +6,8 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,12 +30,16 @@ use crate::recording::{DEFAULT_MAX_RECORDS, RecordedRequest};
 use crate::responses::{self, Ids, SandboxBody, SandboxResponse};
 use crate::router;
 use crate::state::Sandbox;
+use crate::tls::{TlsMaterial, TlsOptions};
 
 /// The largest request body the sandbox reads (larger ones get 413 `PayloadTooLarge`).
 pub const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
 
 /// How long in-flight requests may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// How long a client may take to finish the TLS handshake before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a sandbox starts.
 #[derive(Clone, Debug)]
@@ -53,11 +59,17 @@ pub struct SandboxConfig {
     /// How fast sandbox time runs compared with real time (1.0 = real time; 1000 makes a 30 s
     /// job take 30 ms; 0 freezes the clock so only explicit advances move it).
     pub clock_scale: f64,
+    /// Serves https with a certificate authority generated at start (see
+    /// [`SandboxConfig::tls_options`] and [`Server::ca_path`]); plain http otherwise.
+    pub tls: bool,
+    /// Where the CA certificate goes and which names the server certificate carries; only
+    /// read when [`SandboxConfig::tls`] is on.
+    pub tls_options: TlsOptions,
 }
 
 impl Default for SandboxConfig {
     /// The built-in fixture on `127.0.0.1:0`, recording on, at most 100 000 records kept,
-    /// clock at real speed.
+    /// clock at real speed, plain http.
     fn default() -> Self {
         SandboxConfig {
             fixture: Fixture::builtin(),
@@ -67,6 +79,8 @@ impl Default for SandboxConfig {
             host: "127.0.0.1".into(),
             port: 0,
             clock_scale: 1.0,
+            tls: false,
+            tls_options: TlsOptions::default(),
         }
     }
 }
@@ -114,18 +128,20 @@ pub struct Server {
     sandbox: Sandbox,
     addr: SocketAddr,
     base_url: String,
+    tls: Option<Arc<TlsMaterial>>,
 }
 
 /// The base URL clients use for a bound address: unspecified addresses become loopback.
-fn base_url_for(addr: SocketAddr) -> String {
+fn base_url_for(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
     match ip {
-        IpAddr::V4(ip) => format!("http://{ip}:{}", addr.port()),
-        IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
+        IpAddr::V4(ip) => format!("{scheme}://{ip}:{}", addr.port()),
+        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{}", addr.port()),
     }
 }
 
@@ -134,7 +150,7 @@ impl Server {
     pub async fn bind(config: SandboxConfig) -> io::Result<Server> {
         let sandbox = config.sandbox()?;
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
-        Server::with_listener(listener, sandbox)
+        Server::with_listener(listener, sandbox, &config)
     }
 
     /// Wraps an already bound standard listener; `config.host`/`config.port` are ignored.
@@ -147,17 +163,41 @@ impl Server {
         }
         let sandbox = config.sandbox()?;
         listener.set_nonblocking(true)?;
-        Server::with_listener(TcpListener::from_std(listener)?, sandbox)
+        Server::with_listener(TcpListener::from_std(listener)?, sandbox, &config)
     }
 
-    fn with_listener(listener: TcpListener, sandbox: Sandbox) -> io::Result<Server> {
+    fn with_listener(
+        listener: TcpListener,
+        sandbox: Sandbox,
+        config: &SandboxConfig,
+    ) -> io::Result<Server> {
         let addr = listener.local_addr()?;
+        let tls = if config.tls {
+            let material = Arc::new(TlsMaterial::generate(&config.tls_options, addr)?);
+            sandbox.set_tls(Arc::clone(&material));
+            Some(material)
+        } else {
+            None
+        };
         Ok(Server {
             listener,
             sandbox,
             addr,
-            base_url: base_url_for(addr),
+            base_url: base_url_for(addr, tls.is_some()),
+            tls,
         })
+    }
+
+    /// Where the CA certificate that signed the server's certificate was written, when
+    /// serving https (absolute; removed when the server stops unless it was written to
+    /// [`TlsOptions::dir`]).
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.tls.as_deref().map(TlsMaterial::ca_path)
+    }
+
+    /// The CA certificate, PEM-encoded, when serving https.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_deref().map(TlsMaterial::ca_pem)
     }
 
     /// The bound address.
@@ -165,7 +205,7 @@ impl Server {
         self.addr
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:43210` (no trailing slash).
+    /// The base URL, e.g. `http://127.0.0.1:43210` (`https://…` with TLS; no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -182,6 +222,7 @@ impl Server {
             listener,
             sandbox,
             base_url,
+            tls,
             ..
         } = self;
         let graceful = GracefulShutdown::new();
@@ -190,6 +231,7 @@ impl Server {
             builder.timer(TokioTimer::new()).keep_alive(true);
             builder
         };
+        let acceptor = tls.as_deref().map(|tls| tls.acceptor().clone());
         tokio::pin!(shutdown);
         info!(%base_url, "yunxiao-sandbox listening");
         loop {
@@ -210,14 +252,21 @@ impl Server {
                         debug!(error = %e, "cannot set TCP_NODELAY");
                     }
                     let sandbox = sandbox.clone();
-                    let service = service_fn(move |request| {
-                        let sandbox = sandbox.clone();
-                        async move { handle(sandbox, request).await }
-                    });
-                    let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                    let watcher = graceful.watcher();
+                    let builder = builder.clone();
+                    let acceptor = acceptor.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = connection.await {
-                            debug!(%peer, error = %e, "connection ended with an error");
+                        let Some(acceptor) = acceptor else {
+                            return serve_connection(&builder, watcher, stream, sandbox, peer).await;
+                        };
+                        // The handshake runs on the connection's own task, so a slow or
+                        // silent client never holds up the accept loop.
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => {
+                                serve_connection(&builder, watcher, stream, sandbox, peer).await;
+                            }
+                            Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
+                            Err(_) => debug!(%peer, "TLS handshake timed out"),
                         }
                     });
                 }
@@ -232,6 +281,27 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+/// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it ends or shutdown
+/// drains it.
+async fn serve_connection<S>(
+    builder: &http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    stream: S,
+    sandbox: Sandbox,
+    peer: SocketAddr,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let sandbox = sandbox.clone();
+        async move { handle(sandbox, request).await }
+    });
+    let connection = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+    if let Err(e) = connection.await {
+        debug!(%peer, error = %e, "connection ended with an error");
     }
 }
 
@@ -392,9 +462,10 @@ mod tests {
     #[test]
     fn base_urls() {
         let v4: SocketAddr = "0.0.0.0:80".parse().expect("addr");
-        assert_eq!(base_url_for(v4), "http://127.0.0.1:80");
+        assert_eq!(base_url_for(v4, false), "http://127.0.0.1:80");
         let v6: SocketAddr = "[::1]:8080".parse().expect("addr");
-        assert_eq!(base_url_for(v6), "http://[::1]:8080");
+        assert_eq!(base_url_for(v6, false), "http://[::1]:8080");
+        assert_eq!(base_url_for(v6, true), "https://[::1]:8080");
     }
 
     #[test]

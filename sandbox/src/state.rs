@@ -1,6 +1,7 @@
 //! The sandbox's shared state and the typed, in-process handle to it.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tracing::warn;
@@ -10,6 +11,7 @@ use crate::faults::{Fault, FaultQueue};
 use crate::fixture::{Fixture, FixtureIndex};
 use crate::recording::{RecordedRequest, RequestLog};
 use crate::responses::RequestIds;
+use crate::tls::TlsMaterial;
 
 /// Everything that changes while the sandbox runs. Held behind one mutex: every critical
 /// section is short (a lookup, a counter, a push).
@@ -55,6 +57,8 @@ impl State {
 struct Inner {
     state: Mutex<State>,
     ids: RequestIds,
+    /// Set once, when the server serving this state speaks https.
+    tls: OnceLock<Arc<TlsMaterial>>,
 }
 
 /// A cheap, cloneable handle to one sandbox's state: the typed equivalent of the
@@ -82,6 +86,7 @@ impl Sandbox {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
                 ids: RequestIds::new(),
+                tls: OnceLock::new(),
             }),
         }
     }
@@ -98,6 +103,24 @@ impl Sandbox {
     /// The request id generator.
     pub(crate) fn ids(&self) -> &RequestIds {
         &self.inner.ids
+    }
+
+    /// Records the TLS material of the server serving this state (the first one wins).
+    pub(crate) fn set_tls(&self, tls: Arc<TlsMaterial>) {
+        if self.inner.tls.set(tls).is_err() {
+            warn!("this sandbox state already has TLS material; keeping the first");
+        }
+    }
+
+    /// Where the CA certificate of the server serving this state was written, when it speaks
+    /// https (also `ca_path` in `GET /_sandbox/health`).
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.inner.tls.get().map(|tls| tls.ca_path())
+    }
+
+    /// The CA certificate of the server serving this state, PEM-encoded, when it speaks https.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.inner.tls.get().map(|tls| tls.ca_pem())
     }
 
     /// The token requests must carry in `x-yunxiao-token` right now.

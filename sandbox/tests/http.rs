@@ -474,7 +474,10 @@ async fn control_api() {
         .json()
         .await
         .expect("json");
-    assert_eq!(health, json!({"ok": true, "version": VERSION}));
+    assert_eq!(
+        health,
+        json!({"ok": true, "version": VERSION, "tls": false, "ca_path": null})
+    );
 
     // Bad control input: 400 with the error body, never a crash.
     let bad_inputs: [(&str, &str, &str); 8] = [
