@@ -458,6 +458,12 @@ impl ClientBuilder {
             max_response_bytes,
             ca_bundle,
             proxy: self.proxy.clone(),
+            env_proxy: first_env(
+                env,
+                &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+            )?
+            .map(Secret::new),
+            no_proxy: first_env(env, &["NO_PROXY", "no_proxy"])?,
             deadline,
             max_rps: max_rps.map(|(rps, _)| rps),
         })
@@ -485,11 +491,24 @@ pub struct ClientConfig {
     max_response_bytes: usize,
     ca_bundle: Option<PathBuf>,
     proxy: Option<Secret>,
+    env_proxy: Option<Secret>,
+    no_proxy: Option<String>,
     deadline: Option<Duration>,
     max_rps: Option<f64>,
 }
 
 impl ClientConfig {
+    /// The proxy requests go through: the explicit one, else `HTTPS_PROXY` / `ALL_PROXY` of the
+    /// builder's environment.
+    pub fn effective_proxy(&self) -> Option<&Secret> {
+        self.proxy.as_ref().or(self.env_proxy.as_ref())
+    }
+
+    /// `NO_PROXY` of the builder's environment: hosts that bypass the proxy.
+    pub fn no_proxy(&self) -> Option<&str> {
+        self.no_proxy.as_deref()
+    }
+
     /// The extra PEM bundle of trusted certificates, if any.
     pub fn ca_bundle(&self) -> Option<&std::path::Path> {
         self.ca_bundle.as_deref()
@@ -554,6 +573,16 @@ impl ClientConfig {
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
     }
+}
+
+/// The first of `names` set (non-empty) in `env`.
+fn first_env(env: &EnvSource, names: &[&str]) -> Result<Option<String>, Error> {
+    for name in names {
+        if let Some(value) = env.get(name)? {
+            return Ok(Some(value));
+        }
+    }
+    Ok(None)
 }
 
 fn to_config(error: Error) -> Error {

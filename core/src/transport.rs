@@ -66,10 +66,15 @@ pub(crate) fn configure(
         // the token off the machine in clear text.
         return Ok(http.no_proxy());
     }
-    if let Some(proxy) = config.proxy() {
+    // Proxies come from the resolved settings only (the explicit option, else the builder's
+    // environment source), never from reqwest's own reading of the process environment: a
+    // client built with `ignore_environment()` must use no proxy variable.
+    http = http.no_proxy();
+    if let Some(proxy) = config.effective_proxy() {
+        let no_proxy = config.no_proxy().and_then(reqwest::NoProxy::from_string);
         let proxy = reqwest::Proxy::all(proxy.expose())
             .map_err(|_| Error::configuration("proxy: not a valid proxy URL"))?
-            .no_proxy(reqwest::NoProxy::from_env());
+            .no_proxy(no_proxy);
         http = http.proxy(proxy);
     }
     Ok(http)
@@ -121,12 +126,16 @@ pub(crate) fn certificate_problem(
     use rustls::CertificateError as C;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = source {
-        let tls = cause.downcast_ref::<rustls::Error>().or_else(|| {
-            cause
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
+        // reqwest wraps the rustls error in layers of `io::Error`, whose `source()` skips its
+        // own payload: unwrap every layer by hand.
+        let mut inner: &(dyn std::error::Error + 'static) = cause;
+        while let Some(payload) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = payload;
+        }
+        let tls = inner.downcast_ref::<rustls::Error>();
         if let Some(rustls::Error::InvalidCertificate(problem)) = tls {
             return Some(match problem {
                 C::UnknownIssuer => CertificateProblem::UnknownIssuer,

@@ -189,7 +189,6 @@ async fn a_plain_http_base_url_never_goes_through_an_explicit_proxy() {
 /// environment only (and `NO_PROXY` for the explicit option comes from the process too), so
 /// this fails; ignored until core reads the proxy variables from its environment source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core takes HTTPS_PROXY from the process environment only, not from ClientBuilder::environment"]
 async fn https_proxy_from_the_builder_environment_is_used() {
     let sandbox = tls_sandbox();
     let proxy = relay::connect_proxy().await;

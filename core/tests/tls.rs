@@ -1,9 +1,6 @@
 //! The client over real HTTPS to the sandbox's `--tls` server: trusting its CA through
 //! `ca_bundle` and `YUNXIAO_CA_BUNDLE`, and refusing it — fast, once, with nothing sent —
 //! without the CA, for the wrong host name, or when it has expired.
-//!
-//! The refusal tests are `#[ignore]`d while core classifies a refused certificate as
-//! `Error::Connect` (and retries it); they pass with that fixed: run them with `--ignored`.
 
 mod common;
 mod relay;
@@ -209,14 +206,12 @@ async fn without_the_ca_nothing_is_sent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core bug (reported): certificate_problem misses the rustls error inside reqwest 0.12.28's nested io::Error, so a refused certificate is Error::Connect and retried"]
 async fn without_the_ca_the_call_fails_fast_with_unknown_issuer_and_no_retry() {
     let sandbox = tls_sandbox(TlsOptions::default());
     assert_refused(&sandbox, |b| b, CertificateProblem::UnknownIssuer).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core bug (reported): certificate_problem misses the rustls error inside reqwest 0.12.28's nested io::Error, so a refused certificate is Error::Connect and retried"]
 async fn a_certificate_for_another_host_fails_with_wrong_host_and_no_retry() {
     let sandbox = tls_sandbox(TlsOptions {
         hostnames: vec!["example.invalid".into()],
@@ -232,7 +227,6 @@ async fn a_certificate_for_another_host_fails_with_wrong_host_and_no_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core bug (reported): certificate_problem misses the rustls error inside reqwest 0.12.28's nested io::Error, so a refused certificate is Error::Connect and retried"]
 async fn an_expired_certificate_fails_with_expired_and_no_retry() {
     let sandbox = tls_sandbox(TlsOptions {
         expired: true,
@@ -248,7 +242,6 @@ async fn an_expired_certificate_fails_with_expired_and_no_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core bug (reported): certificate_problem misses the rustls error inside reqwest 0.12.28's nested io::Error, so a refused certificate is Error::Connect and retried"]
 async fn another_sandbox_ca_does_not_vouch_for_this_one() {
     // Two sandboxes, two throwaway CAs: trusting one is no trust in the other.
     let sandbox = tls_sandbox(TlsOptions::default());
@@ -264,7 +257,6 @@ async fn another_sandbox_ca_does_not_vouch_for_this_one() {
 }
 
 #[test]
-#[ignore = "core bug (reported): certificate_problem misses the rustls error inside reqwest 0.12.28's nested io::Error, so a refused certificate is Error::Connect and retried"]
 fn the_blocking_client_refuses_the_same_way() {
     let sandbox = tls_sandbox(TlsOptions::default());
     let client = yunxiao_appstack::blocking::Client::from_async(
