@@ -211,7 +211,7 @@ run_example() { # run_example WRAPPER... -- BINARY: success, then a failure with
   out=$(env YUNXIAO_ACCESS_TOKEN=pt-sandbox-token YUNXIAO_API_BASE_URL="$YX_SANDBOX_URL" \
     YUNXIAO_ORGANIZATION_ID=sandbox-org "${wrapper[@]}" "$binary" my-web-service wf-main no-such-stage 2>&1) || status=$?
   echo "$out"
-  [[ $status == 1 && $out == "not_found: HTTP 404"* ]] || { echo "unexpected failure report"; return 1; }
+  [[ $status == 1 && $out == "not_found: starting a run of stage no-such-stage "*": HTTP 404 NotFound"* ]] || { echo "unexpected failure report"; return 1; }
 }
 curl_like_reset() {
   python3 -c "import urllib.request,sys; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_sandbox/reset', data=b'', method='POST'), timeout=30)" "$YX_SANDBOX_URL"
