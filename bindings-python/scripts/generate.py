@@ -618,8 +618,8 @@ def exports(gen: Generator) -> str:
     return between(init, "names", [f'"{n}",' for n in names], "    ")
 
 
-def outputs() -> Dict[Path, str]:
-    catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
+def outputs(catalog_path: Path = CATALOG) -> Dict[Path, str]:
+    catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
     gen = Generator(catalog)
     models = gen.models()
     texts = {
@@ -631,10 +631,21 @@ def outputs() -> Dict[Path, str]:
     return {path: formatted(path, text) for path, text in texts.items()}
 
 
+def option(argv: List[str], name: str) -> Optional[str]:
+    return argv[argv.index(name) + 1] if name in argv else None
+
+
 def main(argv: List[str]) -> int:
+    """`--check`: fail on drift. `--catalog PATH` / `--out DIR`: another catalog, written
+    elsewhere (to see what a catalog change would generate)."""
     check = "--check" in argv
+    catalog = Path(option(argv, "--catalog") or CATALOG)
+    out = option(argv, "--out")
     stale = []
-    for path, text in outputs().items():
+    for path, text in outputs(catalog).items():
+        if out is not None:
+            Path(out, path.name).write_text(text, encoding="utf-8")
+            continue
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             continue
