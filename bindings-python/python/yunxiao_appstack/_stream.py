@@ -118,6 +118,12 @@ class EventStream(Generic[_R]):
                 pass
         self._finished = True
 
+    def __del__(self) -> None:
+        # A stream dropped half-way must not leave its wait polling for nobody.
+        pending = getattr(self, "_pending", None)
+        if pending is not None and not getattr(self, "_finished", True):
+            pending.cancel()
+
     async def aclose(self) -> None:
         """Like :meth:`close`, for ``contextlib.aclosing``."""
         self.close()
