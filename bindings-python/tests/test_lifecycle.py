@@ -366,3 +366,27 @@ def test_settings_reach_the_core(fast: Sandbox, tmp_path: Any) -> None:
     with pytest.raises(yx.ConfigurationError):
         fast.client(ca_bundle=missing).get_release_stage(**stage("stage-deploy"))
     assert ORG
+
+
+def test_did_an_ambiguous_execute_start_a_run(fast: Sandbox) -> None:
+    # The answer is late: the attempt times out after the execute was sent (the sandbox drops
+    # the request with the connection, so no run starts). The error's started_at is what
+    # find_runs_started_since compares start times with: none started, a retry is safe, and
+    # the run it starts is found from the same instant.
+    fast.faults({"action": "pass", "delay_ms": 600})
+    since = 0
+    with fast.client(max_retries=0, timeout=0.2) as client:
+        with pytest.raises(yx.APITimeoutError) as raised:
+            client.execute_release_stage(APP, WORKFLOW, "stage-long")
+        error = raised.value
+        assert error.may_have_executed is True
+        assert error.operation == "ExecuteChangeRequestReleaseStage"
+        assert error.effect == "mutating" and error.action
+        assert error.started_at is not None and abs(error.started_at - time.time()) < 60
+        since = int(error.started_at * 1000)
+    time.sleep(0.6)
+    with fast.client() as client:
+        assert client.find_runs_started_since(**stage("stage-long"), since_epoch_ms=since) == ()
+        retried = client.execute_release_stage(APP, WORKFLOW, "stage-long")
+        started = client.find_runs_started_since(**stage("stage-long"), since_epoch_ms=since)
+        assert [run.number for run in started] == [retried.run_id]
