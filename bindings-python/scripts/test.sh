@@ -35,9 +35,12 @@ step "Rust lints"
 cargo fmt -p yunxiao-appstack-python -- --check
 cargo clippy --quiet -p yunxiao-appstack-python --all-targets -- -D warnings
 
+step "Generated layer is fresh (scripts/generate.py --check, from core/catalog.json)"
+"$PY" "$HERE/scripts/generate.py" --check
+
 step "Python lints"
-"$VENV/bin/ruff" check --cache-dir "$CARGO_TARGET_DIR/ruff-cache" "$HERE/python" "$HERE/tests"
-"$VENV/bin/ruff" format --check --cache-dir "$CARGO_TARGET_DIR/ruff-cache" "$HERE/python" "$HERE/tests"
+"$VENV/bin/ruff" check --cache-dir "$CARGO_TARGET_DIR/ruff-cache" "$HERE/python" "$HERE/tests" "$HERE/scripts"
+"$VENV/bin/ruff" format --check --cache-dir "$CARGO_TARGET_DIR/ruff-cache" "$HERE/python" "$HERE/tests" "$HERE/scripts"
 
 step "Wheel (pip wheel ./bindings-python)"
 rm -rf "$DIST"

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 use yunxiao_appstack::{
-    Client, ClientBuilder, ClientConfig, Edition, Error, ExecuteReleaseStageResponse, policy,
+    AbortHandle, Client, ClientBuilder, ClientConfig, Edition, Error, ExecuteReleaseStageResponse,
+    policy,
 };
 
-use crate::completions::Completions;
+use crate::completions::{Completions, Outcome};
 use crate::request::NativeRequest;
 use crate::{convert, errors, fork, logging, runtime, wait};
 
@@ -65,6 +66,10 @@ impl NativeClient {
         max_retries = None,
         max_response_bytes = None,
         allow_insecure_http = None,
+        ca_bundle = None,
+        proxy = None,
+        deadline = None,
+        max_rps = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -78,6 +83,10 @@ impl NativeClient {
         max_retries: Option<&Bound<'_, PyAny>>,
         max_response_bytes: Option<&Bound<'_, PyAny>>,
         allow_insecure_http: Option<&Bound<'_, PyAny>>,
+        ca_bundle: Option<&Bound<'_, PyAny>>,
+        proxy: Option<&Bound<'_, PyAny>>,
+        deadline: Option<&Bound<'_, PyAny>>,
+        max_rps: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let version = py.version_info();
         let mut builder = ClientBuilder::new()
@@ -131,6 +140,21 @@ impl NativeClient {
             builder = builder.allow_insecure_http(convert::boolean("allow_insecure_http", flag)?);
         }
 
+        if let Some(path) = ca_bundle.filter(|v| !v.is_none()) {
+            // A str or any os.PathLike, as `open()` takes.
+            let path = py.import("os")?.call_method1("fspath", (path,))?;
+            builder = builder.ca_bundle(convert::string("ca_bundle", &path)?);
+        }
+        if let Some(url) = convert::optional_string("proxy", proxy)? {
+            builder = builder.proxy(url);
+        }
+        if let Some(secs) = convert::optional_seconds("deadline", deadline)? {
+            builder =
+                builder.deadline(seconds("deadline", secs).map_err(|e| errors::to_py_err(py, &e))?);
+        }
+        if let Some(rps) = convert::optional_seconds("max_rps", max_rps)? {
+            builder = builder.max_rps(rps);
+        }
         let config = builder.resolve().map_err(|e| errors::to_py_err(py, &e))?;
         let client = Client::from_config(config.clone()).map_err(|e| errors::to_py_err(py, &e))?;
         Ok(Self {
@@ -182,13 +206,40 @@ impl NativeClient {
         let (id, inbox) = completions.get().register(future)?;
         let task = handle.spawn(async move {
             let outcome = client.execute_release_stage(&request).await;
-            inbox.deliver(id, outcome);
+            inbox.deliver(id, Outcome::Execute(outcome));
         });
-        Ok(PendingCall {
-            task: task.abort_handle(),
+        Ok(PendingCall::new(
+            task.abort_handle(),
             id,
-            completions: completions.clone().unbind(),
-        })
+            completions.clone().unbind(),
+            None,
+        ))
+    }
+
+    /// Runs any operation or lifecycle helper by name, blocking (see `bridge.rs`).
+    #[pyo3(signature = (name, args, on_event = None))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        args: &Bound<'py, PyDict>,
+        on_event: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_bridged(py, name, args, on_event)
+    }
+
+    /// Starts any operation or lifecycle helper by name on the runtime (see `bridge.rs`).
+    #[pyo3(signature = (name, args, completions, future, on_event = None))]
+    fn start_call(
+        &self,
+        py: Python<'_>,
+        name: String,
+        args: &Bound<'_, PyDict>,
+        completions: &Bound<'_, Completions>,
+        future: Py<PyAny>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PendingCall> {
+        self.start_bridged(py, name, args, completions, future, on_event)
     }
 
     /// Releases the connection pool. Calls in progress finish; later calls raise
@@ -256,6 +307,32 @@ impl NativeClient {
         self.config.max_response_bytes()
     }
 
+    /// The CA bundle trusted besides the system's roots, if any.
+    #[getter]
+    fn ca_bundle(&self) -> Option<String> {
+        self.config
+            .ca_bundle()
+            .map(|path| path.to_string_lossy().into_owned())
+    }
+
+    /// Whether an explicit proxy is set (its URL is a secret: never shown).
+    #[getter]
+    fn has_proxy(&self) -> bool {
+        self.config.proxy().is_some()
+    }
+
+    /// The longest one call may take across all its attempts, in seconds, if set.
+    #[getter]
+    fn deadline(&self) -> Option<f64> {
+        self.config.deadline().map(|d| d.as_secs_f64())
+    }
+
+    /// The client-wide cap on requests per second, if set.
+    #[getter]
+    fn max_rps(&self) -> Option<f64> {
+        self.config.max_rps()
+    }
+
     /// The `User-Agent` header sent.
     #[getter]
     fn user_agent(&self) -> &str {
@@ -266,7 +343,7 @@ impl NativeClient {
 impl NativeClient {
     /// The core client of this process: the one built at construction, or after a fork a new
     /// one with the same settings.
-    fn client(&self, py: Python<'_>) -> PyResult<Client> {
+    pub(crate) fn client(&self, py: Python<'_>) -> PyResult<Client> {
         let generation = fork::generation();
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         if slot.closed {
@@ -295,14 +372,42 @@ pub(crate) struct PendingCall {
     /// The call's id in `completions`.
     id: u64,
     completions: Py<Completions>,
+    /// A bridged call's abort handle, and whether the core must be let finish after an abort
+    /// (`cancel_on_abort=True`: it cancels the run).
+    abort: Option<(AbortHandle, bool)>,
+}
+
+impl PendingCall {
+    pub(crate) fn new(
+        task: tokio::task::AbortHandle,
+        id: u64,
+        completions: Py<Completions>,
+        abort: Option<(AbortHandle, bool)>,
+    ) -> Self {
+        Self {
+            task,
+            id,
+            completions,
+            abort,
+        }
+    }
 }
 
 #[pymethods]
 impl PendingCall {
     /// Aborts the call: the request is dropped (its connection closed) and its future is
-    /// forgotten, never settled. Does nothing once the call has ended.
+    /// forgotten, never settled. A wait stops polling and leaves the run alone — unless it was
+    /// started with `cancel_on_abort=True`, when the core cancels the run in the background.
+    /// Does nothing once the call has ended.
     fn cancel(&self) {
-        self.task.abort();
+        match &self.abort {
+            Some((abort, true)) => abort.abort(),
+            Some((abort, false)) => {
+                abort.abort();
+                self.task.abort();
+            }
+            None => self.task.abort(),
+        }
         // Released here, attached, rather than wherever the queue ends up.
         drop(self.completions.get().forget(self.id));
     }

@@ -21,12 +21,24 @@ use std::sync::{Arc, Mutex, PoisonError};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
+use serde_json::Value;
 use yunxiao_appstack::{Error, ExecuteReleaseStageResponse};
 
-use crate::{errors, fork};
+use crate::{convert, errors, fork};
 
-/// What a call ends with, as the core reports it.
-pub(crate) type Outcome = Result<ExecuteReleaseStageResponse, Error>;
+/// What a call sends its loop, as the core reports it: the end of an execute (the fast path)
+/// or of a bridged call, or one progress event of a bridged call.
+pub(crate) enum Outcome {
+    Execute(Result<ExecuteReleaseStageResponse, Error>),
+    Json(Result<Value, Error>),
+    Event(Value),
+}
+
+/// A call waiting on a loop: its future, and where its events go.
+struct Waiting {
+    future: Py<PyAny>,
+    on_event: Option<Py<PyAny>>,
+}
 
 /// The runtime threads' side of a loop's queue: finished outcomes and the wake-up socket.
 pub(crate) struct Inbox {
@@ -62,7 +74,7 @@ pub(crate) struct Completions {
     reader: UnixStream,
     /// Futures of the calls in flight. Locked only briefly and only by threads attached to
     /// Python, so a `fork()` never copies it locked.
-    futures: Mutex<HashMap<u64, Py<PyAny>>>,
+    futures: Mutex<HashMap<u64, Waiting>>,
     next_id: AtomicU64,
     /// The fork generation this queue belongs to.
     generation: u64,
@@ -142,16 +154,39 @@ impl Completions {
         );
         let (settle, pending) = {
             let mut futures = self.futures.lock().unwrap_or_else(PoisonError::into_inner);
-            let settle: Vec<(Py<PyAny>, Outcome)> = batch
+            // Events keep their call waiting; an end takes it out.
+            let settle: Vec<(Py<PyAny>, Option<Py<PyAny>>, Outcome)> = batch
                 .into_iter()
-                .filter_map(|(id, outcome)| futures.remove(&id).map(|future| (future, outcome)))
+                .filter_map(|(id, outcome)| match outcome {
+                    Outcome::Event(_) => futures.get(&id).map(|waiting| {
+                        let sink = waiting.on_event.as_ref().map(|s| s.clone_ref(py));
+                        (waiting.future.clone_ref(py), sink, outcome)
+                    }),
+                    _ => futures
+                        .remove(&id)
+                        .map(|waiting| (waiting.future, None, outcome)),
+                })
                 .collect();
             (settle, futures.len())
         };
-        for (future, outcome) in settle {
-            // Fails only for a future that misbehaves: its caller sees nothing, as with a
-            // cancelled one.
-            let _ = settle_future(py, future.bind(py), outcome);
+        for (future, sink, outcome) in settle {
+            match (outcome, sink) {
+                (Outcome::Event(event), Some(sink)) => {
+                    // An exception from the callback fails the call's future: the awaiting
+                    // side then cancels the call.
+                    if let Err(err) = convert::from_json(py, &event)
+                        .and_then(|event| sink.bind(py).call1((event,)))
+                    {
+                        let _ = fail_future(py, future.bind(py), err);
+                    }
+                }
+                (Outcome::Event(_), None) => {}
+                // Fails only for a future that misbehaves: its caller sees nothing, as with a
+                // cancelled one.
+                (outcome, _) => {
+                    let _ = settle_future(py, future.bind(py), outcome);
+                }
+            }
         }
         pending
     }
@@ -161,6 +196,15 @@ impl Completions {
     /// Records `future` as waiting for a new call; returns the call's id and the inbox its
     /// outcome goes to.
     pub(crate) fn register(&self, future: Py<PyAny>) -> PyResult<(u64, Arc<Inbox>)> {
+        self.register_with_events(future, None)
+    }
+
+    /// Like [`Completions::register`], with a callable for the call's events.
+    pub(crate) fn register_with_events(
+        &self,
+        future: Py<PyAny>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<(u64, Arc<Inbox>)> {
         let inbox = match &self.inbox {
             Some(inbox) if self.generation == fork::generation() => inbox.clone(),
             _ => {
@@ -173,7 +217,7 @@ impl Completions {
         self.futures
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, future);
+            .insert(id, Waiting { future, on_event });
         Ok((id, inbox))
     }
 
@@ -183,6 +227,7 @@ impl Completions {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&id)
+            .map(|waiting| waiting.future)
     }
 }
 
@@ -191,20 +236,30 @@ fn settle_future(py: Python<'_>, future: &Bound<'_, PyAny>, outcome: Outcome) ->
     if future.call_method0(intern!(py, "done"))?.is_truthy()? {
         return Ok(());
     }
-    let value = match outcome {
-        Ok(response) => match crate::client::response_tuple(py, &response) {
-            Ok(tuple) => {
-                return future
-                    .call_method1(intern!(py, "set_result"), (tuple,))
-                    .map(drop);
-            }
-            Err(err) => err.into_value(py).into_bound(py).into_any(),
-        },
-        Err(error) => errors::to_py_err(py, &error)
-            .into_value(py)
-            .into_bound(py)
-            .into_any(),
+    let result = match outcome {
+        Outcome::Execute(Ok(response)) => {
+            crate::client::response_tuple(py, &response).map(Bound::into_any)
+        }
+        Outcome::Json(Ok(value)) => convert::from_json(py, &value),
+        Outcome::Execute(Err(error)) | Outcome::Json(Err(error)) => {
+            Err(errors::to_py_err(py, &error))
+        }
+        Outcome::Event(_) => return Ok(()),
     };
+    match result {
+        Ok(value) => future
+            .call_method1(intern!(py, "set_result"), (value,))
+            .map(drop),
+        Err(err) => fail_future(py, future, err),
+    }
+}
+
+/// `future.set_exception(err)`, unless it is done already.
+fn fail_future(py: Python<'_>, future: &Bound<'_, PyAny>, err: PyErr) -> PyResult<()> {
+    if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+        return Ok(());
+    }
+    let value = err.into_value(py).into_bound(py).into_any();
     future
         .call_method1(intern!(py, "set_exception"), (value,))
         .map(drop)

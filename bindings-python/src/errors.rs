@@ -17,6 +17,20 @@ static FROM_NATIVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 pub(crate) fn to_py_exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, PyAny>> {
     let factory = FROM_NATIVE.import(py, "yunxiao_appstack._exceptions", "_from_native")?;
     let api = error.api();
+    let call = error.call().filter(|call| !call.operation.is_empty());
+    let call_info = call.map(|call| {
+        let started_at = call
+            .started_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        (
+            call.operation,
+            call.effect.as_str(),
+            call.action.to_string(),
+            started_at,
+        )
+    });
     factory.call1((
         error.kind().as_str(),
         error.message(),
@@ -28,6 +42,7 @@ pub(crate) fn to_py_exception<'py>(py: Python<'py>, error: &Error) -> PyResult<B
         api.and_then(|api| api.trace_id.as_deref()),
         error.retry_after().map(|delay| delay.as_secs_f64()),
         api.map(|api| api.body.as_str()),
+        call_info,
     ))
 }
 

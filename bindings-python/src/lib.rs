@@ -6,6 +6,7 @@
 //! results and errors back. It decides nothing: defaults, environment variables, validation,
 //! retries and error kinds all come from the `yunxiao-appstack` crate.
 
+mod bridge;
 mod client;
 mod completions;
 mod convert;

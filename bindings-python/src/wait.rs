@@ -8,13 +8,17 @@
 //! timeout. Other threads wait without waking up.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use serde_json::Value;
 use tokio::runtime::Handle;
+use yunxiao_appstack::bridge::JsonEventSink;
+use yunxiao_appstack::{AbortHandle, Client, Error};
 
 use crate::shutdown;
 
@@ -68,6 +72,95 @@ where
                     "yunxiao_appstack: the call ended without a result (internal error)",
                 ));
             }
+        }
+    }
+}
+
+/// One call of the generic bridge, ready to run.
+pub(crate) struct Bridged {
+    pub(crate) client: Client,
+    pub(crate) name: String,
+    pub(crate) args: Value,
+    /// Stops the core's wait (the run goes on unless `cancel_on_abort`).
+    pub(crate) abort: AbortHandle,
+    /// Whether events are wanted.
+    pub(crate) events: bool,
+}
+
+/// What the runtime sends the waiting thread.
+enum Message {
+    Event(Value),
+    Done(Result<Value, Error>),
+}
+
+/// Runs a bridged call and waits for its result with the GIL released, calling `on_event` on
+/// this thread for each event as it arrives. A signal (Ctrl-C) or an exception from `on_event`
+/// stops the call at once and propagates: the core's abort handle is set (so a wait stops
+/// polling) and the task is dropped — unless `graceful` (`cancel_on_abort=True`), when the
+/// core's wait is let finish, which cancels the run, before the exception propagates.
+pub(crate) fn run_bridge(
+    py: Python<'_>,
+    handle: &Handle,
+    bridged: Bridged,
+    graceful: bool,
+    on_event: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Result<Value, Error>> {
+    let on_main_thread = is_main_thread(py)?;
+    let (sender, receiver) = mpsc::channel::<Message>();
+    let abort = bridged.abort.clone();
+    let events = sender.clone();
+    let sink = bridged.events.then(|| {
+        Arc::new(move |event: &Value| {
+            // The receiver is gone only when the caller stopped waiting.
+            let _ = events.send(Message::Event(event.clone()));
+        }) as JsonEventSink
+    });
+    let task = handle.spawn(async move {
+        let _ = sender.send(Message::Done(crate::bridge::run(bridged, sink).await));
+    });
+    let mut receiver = receiver;
+    // Set once the call is being stopped: the exception to raise when it has.
+    let mut stopping: Option<PyErr> = None;
+    loop {
+        let (returned, received) = py.detach(move || {
+            let received = if on_main_thread {
+                receiver.recv_timeout(SIGNAL_POLL)
+            } else {
+                let received = receiver.recv().map_err(|_| RecvTimeoutError::Disconnected);
+                shutdown::park_if_closed();
+                received
+            };
+            (receiver, received)
+        });
+        receiver = returned;
+        let failure = match received {
+            Ok(Message::Done(output)) => {
+                return match stopping {
+                    Some(err) => Err(err),
+                    None => Ok(output),
+                };
+            }
+            Ok(Message::Event(event)) => match (&stopping, on_event) {
+                (None, Some(callback)) => crate::convert::from_json(py, &event)
+                    .and_then(|event| callback.call1((event,)))
+                    .err(),
+                _ => None,
+            },
+            Err(RecvTimeoutError::Timeout) => py.check_signals().err(),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err(
+                    "yunxiao_appstack: the call ended without a result (internal error)",
+                ));
+            }
+        };
+        if let Some(err) = failure {
+            abort.abort();
+            if !graceful || stopping.is_some() {
+                // A second interrupt while the cancel is being sent stops that too.
+                task.abort();
+                return Err(stopping.unwrap_or(err));
+            }
+            stopping = Some(err);
         }
     }
 }

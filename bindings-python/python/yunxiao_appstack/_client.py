@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Literal, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Literal,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
 
 from . import _native
+from ._operations import _AsyncOperations, _Operations
 from ._types import ExecuteReleaseStageResponse, ReleaseBranchRepoInfo
 
 if TYPE_CHECKING:
@@ -22,6 +35,16 @@ __all__ = ["Client", "AsyncClient", "execute_release_stage", "Edition"]
 Edition = Union[Literal["central"], Literal["region"]]
 
 _Self = TypeVar("_Self", bound="_BaseClient")
+_Events = Optional[Callable[[Dict[str, Any]], None]]
+
+
+def _arguments(args: Dict[str, Any]) -> Dict[str, Any]:
+    """The keyword arguments given (``None`` = not given), value classes in wire form."""
+    return {
+        name: value.to_dict() if isinstance(value, ReleaseBranchRepoInfo) else value
+        for name, value in args.items()
+        if value is not None
+    }
 
 
 def _request(
@@ -68,6 +91,10 @@ class _BaseClient:
         max_retries: Optional[int] = None,
         max_response_bytes: Optional[int] = None,
         allow_insecure_http: bool = False,
+        ca_bundle: Union[str, os.PathLike[str], None] = None,
+        proxy: Optional[str] = None,
+        deadline: Optional[float] = None,
+        max_rps: Optional[float] = None,
     ) -> None:
         self._native = _native.Client(
             token=token,
@@ -79,6 +106,10 @@ class _BaseClient:
             max_retries=max_retries,
             max_response_bytes=max_response_bytes,
             allow_insecure_http=allow_insecure_http,
+            ca_bundle=ca_bundle,
+            proxy=proxy,
+            deadline=deadline,
+            max_rps=max_rps,
         )
 
     @property
@@ -118,6 +149,26 @@ class _BaseClient:
         return self._native.max_response_bytes
 
     @property
+    def ca_bundle(self) -> Optional[str]:
+        """The CA bundle trusted besides the system's roots, if any."""
+        return self._native.ca_bundle
+
+    @property
+    def has_proxy(self) -> bool:
+        """Whether an explicit ``proxy`` is set (its URL is a secret and never shown)."""
+        return self._native.has_proxy
+
+    @property
+    def deadline(self) -> Optional[float]:
+        """The longest one call may take across all its attempts, in seconds, if set."""
+        return self._native.deadline
+
+    @property
+    def max_rps(self) -> Optional[float]:
+        """The cap on requests per second of this client, if set."""
+        return self._native.max_rps
+
+    @property
     def user_agent(self) -> str:
         """The ``User-Agent`` header sent."""
         return self._native.user_agent
@@ -138,7 +189,7 @@ class _BaseClient:
         raise TypeError(f"cannot pickle {type(self).__name__!r} objects")
 
 
-class Client(_BaseClient):
+class Client(_BaseClient, _Operations):
     """A blocking client of the Yunxiao AppStack OpenAPI.
 
     Every setting left ``None`` is read from its ``YUNXIAO_*`` environment variable, else takes
@@ -154,10 +205,20 @@ class Client(_BaseClient):
     ``timeout``             ``YUNXIAO_TIMEOUT``           60 s per attempt
     ``connect_timeout``     ``YUNXIAO_CONNECT_TIMEOUT``   10 s
     ``max_retries``         ``YUNXIAO_MAX_RETRIES``       2 (at most 10)
+    ``ca_bundle``           ``YUNXIAO_CA_BUNDLE``         none: the system's roots only
+    ``proxy``               ``HTTPS_PROXY``/``ALL_PROXY`` none (a secret: never shown)
+    ``deadline``            ``YUNXIAO_DEADLINE``          none: seconds for one call, retries
+                                                          and waits included
+    ``max_rps``             ``YUNXIAO_MAX_RPS``           none: requests per second, delayed
     ======================  ============================  ==================================
 
     ``max_response_bytes`` caps the answer body (8 MiB); ``allow_insecure_http`` permits a
     plain ``http://`` base URL on a host other than loopback.
+
+    Every operation of the catalog is a method with keyword arguments (see ``_operations.py``:
+    ``get_release_stage_pipeline_run``, ``list_release_stage_runs`` and ``iter_release_stage_runs``,
+    ``wait_for_run(..., on_event=...)``, …). Ctrl-C during a wait stops polling at once and
+    never cancels the run unless ``cancel_on_abort=True``.
 
     Raises :class:`ConfigurationError` when no token is found or a setting is invalid.
 
@@ -225,6 +286,21 @@ class Client(_BaseClient):
         )
         return ExecuteReleaseStageResponse._from_native(self._native.execute(request))
 
+    def call(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        on_event: _Events = None,
+    ) -> Any:
+        """Runs any operation or lifecycle helper of the core by name (OpenAPI or method name)
+        with its arguments as a mapping, answering the core's JSON (``dict``/``list``) and
+        ``on_event`` receiving events as ``dict``: for calls newer than the typed methods."""
+        return self._call(name, dict(arguments or {}), on_event)
+
+    def _call(self, name: str, args: Dict[str, Any], on_event: _Events = None) -> Any:
+        return self._native.call(name, _arguments(args), on_event)
+
     def close(self) -> None:
         """Releases the connection pool. Calls in progress finish; later calls raise
         ``RuntimeError``."""
@@ -290,7 +366,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_queues.clear)
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(_BaseClient, _AsyncOperations):
     """An asyncio client of the Yunxiao AppStack OpenAPI.
 
     Takes the same settings as :class:`Client`. Calls run on the library's I/O runtime, not on
@@ -342,6 +418,43 @@ class AsyncClient(_BaseClient):
                 _release(loop, queue)
             raise
         return ExecuteReleaseStageResponse._from_native(values)
+
+    async def call(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        on_event: _Events = None,
+    ) -> Any:
+        """Runs any operation or lifecycle helper by name; see :meth:`Client.call`."""
+        return await self._call(name, dict(arguments or {}), on_event)
+
+    async def _call(self, name: str, args: Dict[str, Any], on_event: _Events = None) -> Any:
+        future, pending = self._start(name, args, on_event)
+        try:
+            return await future
+        except BaseException:
+            # Cancelled: stop the call (a wait stops polling; the run goes on unless
+            # cancel_on_abort=True, when the core cancels it in the background).
+            pending.cancel()
+            self._forget()
+            raise
+
+    def _start(
+        self, name: str, args: Dict[str, Any], on_event: _Events
+    ) -> Tuple[asyncio.Future[Any], _native.PendingCall]:
+        loop = _asyncio().get_running_loop()
+        queue = _queues.get(loop) or _completions(loop)
+        future: asyncio.Future[Any] = loop.create_future()
+        pending = self._native.start_call(name, _arguments(args), queue, future, on_event)
+        return future, pending
+
+    def _forget(self) -> None:
+        """Stops watching the running loop's queue when no call is pending on it."""
+        loop = _asyncio().get_running_loop()
+        queue = _queues.get(loop)
+        if queue is not None and not queue.pending:
+            _release(loop, queue)
 
     async def close(self) -> None:
         """Releases the connection pool. Calls in progress finish; later calls raise

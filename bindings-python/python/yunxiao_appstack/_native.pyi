@@ -1,6 +1,6 @@
 """Type stubs of the private native module; checked against the compiled module by stubtest."""
 
-from typing import Any, Final, Optional, Tuple, final
+from typing import Any, Callable, Dict, Final, Optional, Tuple, final
 
 __all__ = [
     "Client",
@@ -75,6 +75,10 @@ class Client:
         max_retries: object = None,
         max_response_bytes: object = None,
         allow_insecure_http: object = None,
+        ca_bundle: object = None,
+        proxy: object = None,
+        deadline: object = None,
+        max_rps: object = None,
     ) -> Client: ...
     def execute(
         self, request: Request
@@ -99,3 +103,25 @@ class Client:
     def max_response_bytes(self) -> int: ...
     @property
     def user_agent(self) -> str: ...
+    @property
+    def ca_bundle(self) -> Optional[str]: ...
+    @property
+    def has_proxy(self) -> bool: ...
+    @property
+    def deadline(self) -> Optional[float]: ...
+    @property
+    def max_rps(self) -> Optional[float]: ...
+    def call(
+        self,
+        name: str,
+        args: Dict[str, Any],
+        on_event: Optional[Callable[[Dict[str, Any]], None]] = None,
+    ) -> Any: ...
+    def start_call(
+        self,
+        name: str,
+        args: Dict[str, Any],
+        completions: Completions,
+        future: object,
+        on_event: Optional[Callable[[Dict[str, Any]], None]] = None,
+    ) -> PendingCall: ...

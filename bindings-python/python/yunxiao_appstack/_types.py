@@ -14,6 +14,30 @@ __all__ = [
 ]
 
 
+class _Model:
+    """Base of the generated result and event classes (``_models.py``): frozen dataclasses
+    whose ``repr`` leaves out ``raw``; ``to_dict()`` gives the JSON the core answered."""
+
+    __slots__ = ()
+
+    raw: Any
+
+    def to_dict(self) -> Any:
+        """The result as JSON-shaped values: the fields, recursively, then ``raw``."""
+        return {
+            f.name: _plain(getattr(self, f.name))
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Model):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _check_str(owner: str, name: str, value: object) -> None:
     if not isinstance(value, str):
         raise TypeError(f"{owner}.{name} must be a str, not {type(value).__name__}")
@@ -171,6 +195,18 @@ class ExecuteReleaseStageResponse:
             f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr
         )
         return f"{type(self).__name__}(run_id={self.run_id!r}, {fields})"
+
+    @classmethod
+    def _from_json(cls, data: Any) -> ExecuteReleaseStageResponse:
+        """From the core's JSON form (the bridge's answer)."""
+        return cls(
+            object=data.get("object"),
+            pipeline_id=data.get("pipeline_id"),
+            pipeline_run_id=data.get("pipeline_run_id"),
+            request_id=data.get("request_id"),
+            http_status=data.get("http_status"),
+            raw=data.get("raw"),
+        )
 
     @classmethod
     def _from_native(cls, values: Tuple[Any, ...]) -> ExecuteReleaseStageResponse:
