@@ -15,7 +15,7 @@
 // fails, naming the files, when any differs from what the catalog gives. Nothing here decides
 // behaviour: names follow the core's `bridge::ArgStyle::Node` rule (camelCase, durations in
 // milliseconds with an `Ms` suffix), replicated in `spell()` below and checked against the core
-// by test/bridge.test.mjs.
+// by test/lifecycle.test.mjs (each call's argument names here are the ones the core knows).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -323,11 +323,13 @@ export * from './index.js';
 
 // ---- lib/catalog.js -------------------------------------------------------------------------
 
-const rows = calls.filter((c) => c.kind !== 'fast').map((c) => `  [${JSON.stringify(c.method)}, ${JSON.stringify(c.bridge)}, ${JSON.stringify(c.kind)}],`);
+/** A call's argument names as Node spells them (what test/lifecycle.test.mjs checks against the core). */
+const argNames = (schema) => Object.keys((schema.$ref ? defs[refName(schema.$ref)] : schema).properties ?? {}).map(spell);
+const rows = calls.filter((c) => c.kind !== 'fast').map((c) => `  [${JSON.stringify(c.method)}, ${JSON.stringify(c.bridge)}, ${JSON.stringify(c.kind)}, ${JSON.stringify(argNames(c.params))}],`);
 const catalogJs = `'use strict';
 
 ${header('The calls of the catalog as [method, bridge name, kind] rows, and the error-kind → class table.\n// kind: call (a Promise), items (an async iterator over every page), events (a Promise, with\n// onEvent), watch (an async iterator of events).')}
-/** @type {ReadonlyArray<readonly [string, string, 'call' | 'items' | 'events' | 'watch']>} */
+/** @type {ReadonlyArray<readonly [string, string, 'call' | 'items' | 'events' | 'watch', readonly string[]]>} */
 const CALLS = Object.freeze([
 ${rows.join('\n')}
 ]);

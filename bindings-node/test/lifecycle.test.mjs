@@ -36,6 +36,19 @@ describe('the generated surface', () => {
     assert.equal(Client.prototype.getReleaseStagePipelineRun.name, 'getReleaseStagePipelineRun');
   });
 
+  test('the generator spells every argument as the core does (ArgStyle::Node)', async () => {
+    await sandbox.reset();
+    for (const [method, name, kind, argNames] of CALLS) {
+      if (kind === 'items' || kind === 'watch') continue;
+      // The core refuses an unknown argument, listing the ones it knows in Node's spelling.
+      const error = await client[method]({ probe: 1 }).then(() => assert.fail(`${method} took probe`), (e) => e);
+      assert.ok(error instanceof InvalidRequestError, `${method}: ${error.stack}`);
+      const known = /\(known: ([^)]*)\)/.exec(error.message)?.[1].split(', ');
+      assert.deepEqual(known?.slice().sort(), [...argNames].sort(), `${method} (${name}): ${error.message}`);
+    }
+    assert.equal(await sandbox.requestCount(), 0, 'nothing was sent');
+  });
+
   test('the defaults the docs restate are the core\'s', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
