@@ -128,6 +128,18 @@ describe('bridge calls', () => {
     assert.equal(await sandbox.requestCount(), 0, 'nothing was sent');
   });
 
+  test('a signal aborts any call in flight at once', async () => {
+    await sandbox.reset();
+    await sandbox.faults({ delay_ms: 3000 });
+    const started = performance.now();
+    await assert.rejects(
+      client.getReleaseStagePipelineRun({ ...stage('stage-deploy'), executionNumber: 1, signal: AbortSignal.timeout(100) }),
+      (e) => e instanceof AbortError && e.cause?.name === 'TimeoutError',
+    );
+    assert.ok(performance.now() - started < 1500, 'did not wait for the answer');
+    await sandbox.reset();
+  });
+
   test('an error after sending carries the call and when it started', async () => {
     const before = Date.now();
     await assert.rejects(client.getReleaseStagePipelineRun({ ...stage('stage-deploy'), executionNumber: 99_999 }), (e) => {
@@ -279,6 +291,29 @@ describe('the process', () => {
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 0);
     assert.match(out, /STATE succeeded true/);
+    assert.ok(performance.now() - started < 10_000, 'it did not hang');
+  });
+
+  test('exits by itself after leaving a watchRun loop and after an aborted wait of a long run', async () => {
+    const script = `
+      const { Client } = require(${JSON.stringify(PACKAGE_DIR)});
+      const client = new Client({ token: ${JSON.stringify(SANDBOX_TOKEN)}, baseUrl: ${JSON.stringify(sandbox.url)}, env: {} });
+      const stage = { appName: 'my-web-service', organizationId: 'sandbox-org', releaseWorkflowSn: 'wf-main', releaseStageSn: 'stage-long' };
+      (async () => {
+        const run = await client.executeReleaseStage(stage);
+        const args = { ...stage, executionNumber: run.pipelineRunId, pollInitialMs: 5, pollMaxMs: 20 };
+        for await (const event of client.watchRun(args)) { void event; break; }
+        await client.waitForRun({ ...args, signal: AbortSignal.timeout(50) }).catch((e) => console.log('ABORTED', e.name));
+        console.log('DONE');
+      })();
+    `;
+    const started = performance.now();
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.match(out, /ABORTED AbortError\nDONE/);
     assert.ok(performance.now() - started < 10_000, 'it did not hang');
   });
 });
