@@ -23,6 +23,10 @@ const CLIENT_KEYS = new Set([
   'maxRetries',
   'maxResponseBytes',
   'allowInsecureHttp',
+  'caBundle',
+  'proxy',
+  'deadlineMs',
+  'maxRps',
   'env',
 ]);
 
@@ -345,6 +349,10 @@ function clientOptions(options) {
     maxRetries: optionalCount('maxRetries', options.maxRetries),
     maxResponseBytes: optionalCount('maxResponseBytes', options.maxResponseBytes),
     allowInsecureHttp: optionalBoolean('allowInsecureHttp', options.allowInsecureHttp),
+    caBundle: optionalString('caBundle', options.caBundle),
+    proxy: optionalString('proxy', options.proxy),
+    deadlineMs: optionalNumber('deadlineMs', options.deadlineMs),
+    maxRps: optionalNumber('maxRps', options.maxRps),
     env: environment(options.env),
     userAgentSuffix: `node/${process.versions.node}`,
   };
@@ -376,4 +384,39 @@ function requestArgs(request) {
   };
 }
 
-module.exports = { clientOptions, requestArgs, REQUEST_KEYS, CLIENT_KEYS };
+/**
+ * Takes the wrapper's own options out of a generic call's arguments: `signal` always, and
+ * `onEvent` for the helpers that report progress. Everything else is the core's to judge, so a
+ * non-object is passed on as it is (the core says the arguments must be an object).
+ * @param {unknown} input
+ * @param {boolean} events
+ * @returns {{ rest: unknown, signal: AbortSignal | undefined, onEvent: ((event: unknown) => void) | undefined }}
+ */
+function callOptions(input, events) {
+  if (!isPlainObject(input)) return { rest: input, signal: undefined, onEvent: undefined };
+  const { signal, ...rest } = input;
+  if (signal != null && !isAbortSignal(signal)) throw typeError('signal', 'an AbortSignal', signal);
+  let onEvent;
+  if (events) {
+    onEvent = rest.onEvent;
+    delete rest.onEvent;
+    if (onEvent != null && typeof onEvent !== 'function') throw typeError('onEvent', 'a function', onEvent);
+  }
+  return {
+    rest,
+    signal: signal ?? undefined,
+    onEvent: /** @type {((event: unknown) => void) | undefined} */ (onEvent ?? undefined),
+  };
+}
+
+/**
+ * A generic call's arguments as JSON text for the core: exact for 64-bit integers and `bigint`s;
+ * `undefined` (and `null` for the whole object) means "none".
+ * @param {unknown} rest
+ * @returns {string}
+ */
+function bridgeJson(rest) {
+  return rest === undefined || rest === null ? 'null' : jsonText('arguments', rest);
+}
+
+module.exports = { clientOptions, requestArgs, callOptions, bridgeJson, isPlainObject, REQUEST_KEYS, CLIENT_KEYS };

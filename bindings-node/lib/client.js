@@ -8,6 +8,12 @@ const { inspect } = require('node:util');
 const native = require('../native.js');
 const args = require('./args.js');
 const { AbortError, fromNative } = require('./errors.js');
+const { CALLS } = require('./catalog.js');
+
+/** The generic entry, a private method of every Client. */
+const CALL = Symbol('call');
+const ITEMS = Symbol('items');
+const WATCH = Symbol('watch');
 
 /**
  * @typedef {import('../native').ExecuteReleaseStageResponse} ExecuteReleaseStageResponse
@@ -80,6 +86,10 @@ class Client {
       maxRetries: c.maxRetries,
       maxResponseBytes: c.maxResponseBytes,
       userAgent: c.userAgent,
+      caBundle: c.caBundle ?? undefined,
+      proxy: c.proxy,
+      deadlineMs: c.deadlineMs ?? undefined,
+      maxRps: c.maxRps ?? undefined,
     });
   }
 
@@ -117,6 +127,136 @@ class Client {
   }
 
   /**
+   * Runs the operation or helper `name` through the core's bridge. The arguments go to the
+   * core as they are (it names any that is unknown, missing or of the wrong type, in this
+   * spelling); only `signal`, and `onEvent` for the helpers that report progress, are the
+   * wrapper's.
+   * @param {string} name the bridge name (OpenAPI name or helper name)
+   * @param {unknown} input the caller's argument object
+   * @param {boolean} events whether the call reports progress events
+   * @returns {Promise<any>}
+   */
+  async [CALL](name, input, events) {
+    const { rest, signal, onEvent } = args.callOptions(input, events);
+    const argsJson = args.bridgeJson(rest);
+    if (signal?.aborted) {
+      throw new AbortError(undefined, { cause: signal.reason, mayHaveExecuted: false });
+    }
+    const handle = signal || onEvent ? new native.AbortHandle() : undefined;
+    const onAbort = () => handle?.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let received = 0;
+    /** @type {unknown} */
+    let thrown;
+    let thrownSet = false;
+    /** @type {(() => void) | undefined} */
+    let caughtUp;
+    /** @param {unknown} event */
+    const deliver = (event) => {
+      received += 1;
+      if (!thrownSet && onEvent) {
+        try {
+          onEvent(event);
+        } catch (error) {
+          // A throwing callback stops the wait (never the run) and rejects the call with it.
+          thrown = error;
+          thrownSet = true;
+          handle?.abort();
+        }
+      }
+      caughtUp?.();
+    };
+    try {
+      const outcome = await this.#native.call(name, argsJson, onEvent ? deliver : undefined, handle);
+      // Every event comes before the result: wait for the ones still on their way.
+      if (received < outcome.events) {
+        await new Promise((resolve) => {
+          caughtUp = () => {
+            if (received >= outcome.events) resolve(undefined);
+          };
+        });
+      }
+      if (thrownSet) throw thrown;
+      if (outcome.aborted && signal?.aborted) {
+        throw new AbortError(undefined, { cause: signal.reason, mayHaveExecuted: true, result: outcome.value });
+      }
+      if (outcome.error) raise(outcome.error);
+      return outcome.value;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Every item of every page of a list call: each page's `nextArgs` are the next call's.
+   * @param {string} name
+   * @param {unknown} input
+   * @returns {AsyncGenerator<unknown, void, undefined>}
+   */
+  async *[ITEMS](name, input) {
+    const signal = args.isPlainObject(input) ? input.signal : undefined;
+    /** @type {unknown} */
+    let next = input;
+    while (next != null) {
+      const page = await this[CALL](name, next, false);
+      yield* page.items;
+      next = page.nextArgs == null ? null : { ...page.nextArgs, signal };
+    }
+  }
+
+  /**
+   * The events of a wait as an async iterator; its return value is the wait's result. Leaving
+   * the loop early aborts the wait (the run goes on, unless `cancelOnAbort`).
+   * @param {string} name
+   * @param {unknown} input
+   * @returns {AsyncGenerator<unknown, unknown, undefined>}
+   */
+  async *[WATCH](name, input) {
+    const { rest, signal } = args.callOptions(input, false);
+    const stop = new AbortController();
+    const forward = () => stop.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
+    /** @type {unknown[]} */
+    const queue = [];
+    /** @type {(() => void) | undefined} */
+    let wake;
+    let settled = false;
+    /** @param {unknown} event */
+    const onEvent = (event) => {
+      queue.push(event);
+      wake?.();
+    };
+    // A non-object goes to the core as it is, which says what is wrong with it.
+    const payload = args.isPlainObject(rest) ? { ...rest, signal: stop.signal, onEvent } : rest;
+    const call = this[CALL](name, payload, true).finally(() => {
+      settled = true;
+      wake?.();
+    });
+    // Handled below; this keeps an early `return()` from leaving a rejection unobserved.
+    call.catch(() => {});
+    try {
+      for (;;) {
+        if (queue.length > 0) {
+          yield queue.shift();
+          continue;
+        }
+        if (settled) return await call;
+        await new Promise((resolve) => {
+          wake = () => resolve(undefined);
+        });
+        wake = undefined;
+      }
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      if (!settled) {
+        stop.abort();
+        await call.catch(() => {});
+      }
+    }
+  }
+
+  /**
    * What `console.log(client)` and `util.inspect(client)` show: the resolved settings, never
    * the token.
    * @param {number} depth
@@ -133,6 +273,32 @@ class Client {
   get [Symbol.toStringTag]() {
     return 'Client';
   }
+}
+
+// Every call of the catalog as a method (the table is generated from core/catalog.json).
+for (const [method, name, kind] of CALLS) {
+  /** @type {(this: Client, input: unknown) => unknown} */
+  let fn;
+  switch (kind) {
+    case 'items':
+      fn = function (input) {
+        return this[ITEMS](name, input);
+      };
+      break;
+    case 'watch':
+      fn = function (input) {
+        return this[WATCH](name, input);
+      };
+      break;
+    default: {
+      const events = kind === 'events';
+      fn = function (input) {
+        return this[CALL](name, input, events);
+      };
+    }
+  }
+  Object.defineProperty(fn, 'name', { value: method });
+  Object.defineProperty(Client.prototype, method, { value: fn, writable: true, configurable: true, enumerable: false });
 }
 
 /**

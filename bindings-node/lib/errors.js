@@ -4,6 +4,8 @@
 // error kinds (core/src/error.rs, `ErrorKind::as_str`); the kind code is every error's `code`,
 // and the core decides it and `mayHaveExecuted` — this file only maps kinds to classes.
 
+const { KINDS } = require('./catalog.js');
+
 /**
  * @typedef {import('../native').NativeError} NativeError
  */
@@ -23,6 +25,12 @@
  * @property {string} [timeoutPhase]
  * @property {number} [timeoutMs]
  * @property {number} [limitBytes]
+ * @property {boolean} [deadline]
+ * @property {string} [certificateProblem]
+ * @property {string} [operation]
+ * @property {string} [effect]
+ * @property {string} [action]
+ * @property {number} [startedAtMs]
  * @property {unknown} [cause]
  */
 
@@ -60,6 +68,14 @@ class YunxiaoError extends Error {
     this.status = fields.status;
     /** The request id of the answer, when there was one. */
     this.requestId = fields.requestId;
+    /** The OpenAPI name of the call, once it was sent. */
+    this.operation = fields.operation;
+    /** Its effect: `read_only`, `idempotent` or `mutating`. */
+    this.effect = fields.effect;
+    /** What the call was doing, in words. */
+    this.action = fields.action;
+    /** When its first attempt was sent, in milliseconds since the Unix epoch. */
+    this.startedAtMs = fields.startedAtMs;
   }
 
   /** The kind code used when a constructor is not given one. */
@@ -147,6 +163,16 @@ nameClass(InternalServerError, 'InternalServerError');
 
 /** No complete answer: the connection could not be opened, or broke after the request was sent. */
 class APIConnectionError extends YunxiaoError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [fields]
+   */
+  constructor(message, fields = {}) {
+    super(message, fields);
+    /** When the server's certificate was refused: why (e.g. `unknown_issuer`). */
+    this.certificateProblem = fields.certificateProblem;
+  }
+
   static get defaultCode() {
     return 'connection';
   }
@@ -165,6 +191,8 @@ class APITimeoutError extends APIConnectionError {
     this.timeoutPhase = fields.timeoutPhase;
     /** The limit that was reached, in milliseconds. */
     this.timeoutMs = fields.timeoutMs;
+    /** Whether that limit was the call's whole `deadlineMs`. */
+    this.deadline = fields.deadline;
   }
 
   static get defaultCode() {
@@ -189,10 +217,7 @@ class ConfigurationError extends YunxiaoError {
 }
 nameClass(ConfigurationError, 'ConfigurationError');
 
-/**
- * A 2xx answer that is not the JSON object this call returns (`code` `decode`), or an answer
- * larger than `maxResponseBytes` (`code` `response_too_large`). The stage has most likely started.
- */
+/** A 2xx answer that is not the JSON object this call returns. The stage has most likely started. */
 class ResponseDecodeError extends YunxiaoError {
   /**
    * @param {string} message
@@ -210,6 +235,14 @@ class ResponseDecodeError extends YunxiaoError {
 }
 nameClass(ResponseDecodeError, 'ResponseDecodeError');
 
+/** A 2xx answer larger than `maxResponseBytes` (as in Python, a kind of `ResponseDecodeError`). */
+class ResponseTooLargeError extends ResponseDecodeError {
+  static get defaultCode() {
+    return 'response_too_large';
+  }
+}
+nameClass(ResponseTooLargeError, 'ResponseTooLargeError');
+
 /**
  * The call was aborted through its `signal`. Compatible with Node's own abort errors: `name` is
  * `'AbortError'`, `code` is `'ABORT_ERR'` and `cause` is the signal's `reason`.
@@ -217,7 +250,7 @@ nameClass(ResponseDecodeError, 'ResponseDecodeError');
 class AbortError extends Error {
   /**
    * @param {string} [message]
-   * @param {{ cause?: unknown, mayHaveExecuted?: boolean }} [options]
+   * @param {{ cause?: unknown, mayHaveExecuted?: boolean, result?: unknown }} [options]
    */
   constructor(message = 'The operation was aborted', options = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
@@ -228,29 +261,50 @@ class AbortError extends Error {
      * fired while the request was in flight, since the server may have received it.
      */
     this.mayHaveExecuted = options.mayHaveExecuted ?? false;
+    /** For an aborted wait: what it had seen (a RunOutcome with `state` `aborted`). */
+    this.result = options.result;
   }
 }
 nameClass(AbortError, 'AbortError');
 
+/** The hand-written classes, by name (the ones with fields of their own, and their bases). */
+/** @type {Record<string, typeof YunxiaoError>} */
+const CLASSES = {
+  YunxiaoError,
+  APIStatusError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  RateLimitError,
+  InternalServerError,
+  APIConnectionError,
+  APITimeoutError,
+  InvalidRequestError,
+  ConfigurationError,
+  ResponseDecodeError,
+  ResponseTooLargeError,
+};
+
+// The kind → class table comes from the catalog (lib/catalog.js, generated): a kind without a
+// hand-written class gets a plain subclass of the class the table names as its parent.
+for (const kind of KINDS) {
+  if (Object.hasOwn(CLASSES, kind.className)) continue;
+  const Parent = CLASSES[kind.parent] ?? YunxiaoError;
+  const Cls = class extends Parent {
+    static get defaultCode() {
+      return kind.code;
+    }
+  };
+  nameClass(Cls, kind.className);
+  CLASSES[kind.className] = Cls;
+}
+
 /**
  * The class for each of the core's error kind codes.
- * @type {Readonly<Record<string, new (message: string, fields?: ErrorFields) => YunxiaoError>>}
+ * @type {Readonly<Record<string, typeof YunxiaoError>>}
  */
-const CLASS_BY_KIND = Object.freeze({
-  invalid_request: InvalidRequestError,
-  configuration: ConfigurationError,
-  bad_request: BadRequestError,
-  authentication: AuthenticationError,
-  permission_denied: PermissionDeniedError,
-  not_found: NotFoundError,
-  rate_limited: RateLimitError,
-  api_status: APIStatusError,
-  server: InternalServerError,
-  timeout: APITimeoutError,
-  connection: APIConnectionError,
-  decode: ResponseDecodeError,
-  response_too_large: ResponseDecodeError,
-});
+const CLASS_BY_KIND = Object.freeze(Object.fromEntries(KINDS.map((k) => [k.code, CLASSES[k.className]])));
 
 /**
  * Builds the error for a record from the native side. A kind this file does not know (from a
@@ -273,29 +327,25 @@ function fromNative(record) {
     fields.traceId = record.traceId ?? undefined;
     fields.retryAfter = record.retryAfter ?? undefined;
     fields.body = record.body ?? '';
-  } else if (Cls === APITimeoutError) {
+  } else if (Cls === APITimeoutError || Cls.prototype instanceof APITimeoutError) {
     fields.timeoutPhase = record.timeoutPhase ?? undefined;
     fields.timeoutMs = record.timeoutMs ?? undefined;
-  } else if (Cls === ResponseDecodeError) {
+    fields.deadline = record.deadline ?? undefined;
+  } else if (Cls === ResponseDecodeError || Cls.prototype instanceof ResponseDecodeError) {
     fields.limitBytes = record.limitBytes ?? undefined;
   }
+  if (Cls === APIConnectionError || Cls.prototype instanceof APIConnectionError) {
+    fields.certificateProblem = record.certificateProblem ?? undefined;
+  }
+  fields.operation = record.operation ?? undefined;
+  fields.effect = record.effect ?? undefined;
+  fields.action = record.action ?? undefined;
+  fields.startedAtMs = record.startedAtMs ?? undefined;
   return new Cls(record.message, fields);
 }
 
 module.exports = {
-  YunxiaoError,
-  APIStatusError,
-  BadRequestError,
-  AuthenticationError,
-  PermissionDeniedError,
-  NotFoundError,
-  RateLimitError,
-  InternalServerError,
-  APIConnectionError,
-  APITimeoutError,
-  InvalidRequestError,
-  ConfigurationError,
-  ResponseDecodeError,
+  ...CLASSES,
   AbortError,
   CLASS_BY_KIND,
   fromNative,

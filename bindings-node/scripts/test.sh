@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds and tests the Node binding from a fresh clone: npm dependencies, Rust lints, the addon,
-# the sandbox, type checks, then the whole node:test suite (conformance vectors, every fault kind,
-# runtime behaviour, token hygiene, and the npm-pack/offline-install check in
-# test/package.test.mjs). Exits non-zero on the first failure. Needs no stdin (CI=true is fine).
+# Builds and tests the Node binding from a fresh clone: npm dependencies, the generated files'
+# drift check, Rust lints, the addon, the sandbox, type checks, then the whole node:test suite
+# (every conformance vector of every operation, the lifecycle scenarios on the sandbox's fast
+# clock, every fault kind, runtime behaviour, token hygiene, and the npm-pack/offline-install
+# check in test/package.test.mjs). Exits non-zero on the first failure. Needs no stdin (CI=true is fine).
 #
 # Environment:
 #   CARGO_TARGET_DIR  where Cargo builds (default: <repo>/target); the addon lands in
@@ -50,6 +51,9 @@ rm -f "$npm_log"
 step "checking that package.json's version is the workspace version"
 node scripts/check-version.mjs
 
+step "checking the generated files against core/catalog.json (scripts/generate.mjs --check)"
+node scripts/generate.mjs --check
+
 step "Rust lints (cargo fmt, clippy -D warnings)"
 (cd "$repo" && cargo fmt -p yunxiao-appstack-node -- --check)
 (cd "$repo" && cargo clippy -p yunxiao-appstack-node --all-targets -- -D warnings)
@@ -72,7 +76,7 @@ esac
 step "building the sandbox"
 (cd "$repo" && cargo build -p yunxiao-sandbox)
 
-step "type checks (tsc --strict over the wrapper and declarations)"
+step "type checks (tsc --strict over the wrapper, the declarations and test/consumer.ts, which makes every call)"
 npm run typecheck
 
 step "node --test"

@@ -12,6 +12,9 @@ use tokio::sync::watch;
 #[napi]
 pub struct AbortHandle {
     sender: watch::Sender<bool>,
+    /// The core's handle, which stops a lifecycle wait (and cancels the run only when the wait
+    /// was told to `cancelOnAbort`).
+    core: yunxiao_appstack::AbortHandle,
 }
 
 #[napi]
@@ -21,7 +24,10 @@ impl AbortHandle {
     #[allow(clippy::new_without_default)] // napi constructors cannot use `Default`.
     pub fn new() -> Self {
         let (sender, _receiver) = watch::channel(false);
-        Self { sender }
+        Self {
+            sender,
+            core: yunxiao_appstack::AbortHandle::new(),
+        }
     }
 
     /// Fires the handle: the call it was given to stops at its next await point. Idempotent,
@@ -29,6 +35,7 @@ impl AbortHandle {
     #[napi]
     pub fn abort(&self) {
         self.sender.send_replace(true);
+        self.core.abort();
     }
 }
 
@@ -36,6 +43,11 @@ impl AbortHandle {
     /// A future-side view of the flag, taken when a call starts.
     pub(crate) fn subscribe(&self) -> Aborted {
         Aborted(self.sender.subscribe())
+    }
+
+    /// The core's handle, for the lifecycle helpers' waits.
+    pub(crate) fn core(&self) -> yunxiao_appstack::AbortHandle {
+        self.core.clone()
     }
 }
 

@@ -36,6 +36,14 @@ pub struct ClientOptions {
     pub max_response_bytes: Option<f64>,
     /// Allow plain `http://` to a host other than loopback.
     pub allow_insecure_http: Option<bool>,
+    /// A PEM file of extra CA certificates to trust.
+    pub ca_bundle: Option<String>,
+    /// The proxy URL (a secret: it may hold a password).
+    pub proxy: Option<String>,
+    /// The longest a whole call may take, retries included, in milliseconds.
+    pub deadline_ms: Option<f64>,
+    /// The most requests per second this client sends.
+    pub max_rps: Option<f64>,
     /// The `User-Agent` suffix, e.g. `node/20.11.1`.
     pub user_agent_suffix: String,
     /// The environment to resolve unset settings from (the wrapper passes `process.env`).
@@ -96,6 +104,18 @@ impl ClientOptions {
         if let Some(allow) = self.allow_insecure_http {
             builder = builder.allow_insecure_http(allow);
         }
+        if let Some(path) = self.ca_bundle {
+            builder = builder.ca_bundle(path);
+        }
+        if let Some(proxy) = self.proxy {
+            builder = builder.proxy(proxy);
+        }
+        if let Some(ms) = self.deadline_ms {
+            builder = builder.deadline(millis(ms));
+        }
+        if let Some(rps) = self.max_rps {
+            builder = builder.max_rps(rps);
+        }
         Ok(builder)
     }
 }
@@ -119,13 +139,21 @@ pub struct ResolvedConfig {
     pub user_agent: String,
     /// Largest answer body read, in bytes.
     pub max_response_bytes: f64,
+    /// The CA bundle trusted besides the system's, if any.
+    pub ca_bundle: Option<String>,
+    /// Whether a proxy is set (its URL is a secret and is never shown).
+    pub proxy: bool,
+    /// The longest a whole call may take, in milliseconds, if limited.
+    pub deadline_ms: Option<f64>,
+    /// The most requests per second, if limited.
+    pub max_rps: Option<f64>,
 }
 
 /// A core client owned by a JavaScript `Client`. Holds no JavaScript handles, so it never keeps
 /// the process alive; the token lives only inside the core, which never shows it.
 #[napi]
 pub struct NativeClient {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 /// Builds a client, or describes why the core refused the options (as a `configuration`
@@ -155,6 +183,10 @@ impl NativeClient {
             max_retries: config.max_retries(),
             user_agent: config.user_agent().to_owned(),
             max_response_bytes,
+            ca_bundle: config.ca_bundle().map(|p| p.display().to_string()),
+            proxy: config.proxy().is_some(),
+            deadline_ms: config.deadline().map(|d| d.as_secs_f64() * 1000.0),
+            max_rps: config.max_rps(),
         }
     }
 

@@ -12,12 +12,14 @@
 #![deny(missing_docs)]
 
 mod abort;
+mod bridge;
 mod client;
 mod ids;
 mod outcome;
 mod request;
 
 pub use abort::AbortHandle;
+pub use bridge::CallOutcome;
 pub use client::{ClientOptions, NativeClient, ResolvedConfig, create_client};
 pub use outcome::{ExecuteReleaseStageResponse, NativeError, Outcome};
 pub use request::{NativePair, NativeRequest};
@@ -29,6 +31,27 @@ use napi_derive::napi;
 #[napi]
 pub fn core_version() -> &'static str {
     yunxiao_appstack::VERSION
+}
+
+/// The core's defaults that the documentation restates, in Node's units, for the test that
+/// checks the docs against them.
+#[napi]
+pub fn core_defaults() -> serde_json::Value {
+    use yunxiao_appstack::policy as p;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    serde_json::json!({
+        "baseUrl": p::DEFAULT_BASE_URL,
+        "timeoutMs": ms(p::DEFAULT_REQUEST_TIMEOUT),
+        "connectTimeoutMs": ms(p::DEFAULT_CONNECT_TIMEOUT),
+        "maxRetries": p::DEFAULT_MAX_RETRIES,
+        "maxRetriesLimit": p::MAX_RETRIES_LIMIT,
+        "maxResponseBytes": p::DEFAULT_MAX_RESPONSE_BYTES,
+        "deadlineMs": ms(p::DEFAULT_WAIT_DEADLINE),
+        "pollInitialMs": ms(p::WAIT_POLL_INITIAL),
+        "pollMaxMs": ms(p::WAIT_POLL_MAX),
+        "clockSkewMs": ms(p::DEFAULT_CLOCK_SKEW),
+        "maxRpsLimit": p::MAX_RPS_LIMIT,
+    })
 }
 
 /// Every error kind code of the core, in code order, so the JavaScript side can check at load

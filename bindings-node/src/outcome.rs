@@ -85,18 +85,42 @@ pub struct NativeError {
     pub timeout_ms: Option<f64>,
     /// For oversized answers: the size cap, in bytes.
     pub limit_bytes: Option<f64>,
+    /// For timeouts: whether the limit was the call's whole deadline (`deadlineMs`).
+    pub deadline: Option<bool>,
+    /// For refused certificates: why (`unknown_issuer`, …).
+    pub certificate_problem: Option<String>,
+    /// The OpenAPI name of the call that failed, when it was sent.
+    pub operation: Option<String>,
+    /// Its effect: `read_only`, `idempotent` or `mutating`.
+    pub effect: Option<String>,
+    /// What it was doing, in words.
+    pub action: Option<String>,
+    /// When its first attempt was sent, in milliseconds since the Unix epoch: what
+    /// `findRunsStartedSince({ sinceEpochMs })` takes after an ambiguous execute.
+    pub started_at_ms: Option<f64>,
 }
 
 impl From<&Error> for NativeError {
     fn from(error: &Error) -> Self {
         let api = error.api();
-        let (timeout_phase, timeout_ms) = match error {
-            Error::Timeout { phase, after, .. } => (
+        let (timeout_phase, timeout_ms, deadline) = match error {
+            Error::Timeout {
+                phase,
+                after,
+                deadline,
+                ..
+            } => (
                 Some(phase.as_str().to_owned()),
                 Some(after.as_secs_f64() * 1000.0),
+                Some(*deadline),
             ),
-            _ => (None, None),
+            _ => (None, None, None),
         };
+        let certificate_problem = match error {
+            Error::Certificate { problem, .. } => Some(problem.as_str().to_owned()),
+            _ => None,
+        };
+        let call = error.call();
         let limit_bytes = match error {
             // Byte caps are far below 2^53, so the f64 is exact.
             #[allow(clippy::cast_precision_loss)]
@@ -117,6 +141,21 @@ impl From<&Error> for NativeError {
             timeout_phase,
             timeout_ms,
             limit_bytes,
+            deadline,
+            certificate_problem,
+            operation: call.map(|c| c.operation.to_owned()),
+            effect: call.and_then(|c| {
+                serde_json::to_value(c.effect)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+            }),
+            action: call.map(|c| c.action.to_string()),
+            started_at_ms: call.and_then(|c| {
+                c.started_at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs_f64() * 1000.0)
+            }),
         }
     }
 }

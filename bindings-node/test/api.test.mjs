@@ -240,6 +240,10 @@ describe('the client object', () => {
       maxRetries: 0,
       maxResponseBytes: 8 * 1024 * 1024,
       userAgent: `yunxiao-appstack/${esm.VERSION} (node/${process.versions.node})`,
+      caBundle: undefined,
+      proxy: false,
+      deadlineMs: undefined,
+      maxRps: undefined,
     });
     assert.ok(Object.isFrozen(client.config));
   });

@@ -99,6 +99,7 @@ describe('installed from the npm pack tarball, offline', () => {
       'lib/client.js',
       'lib/errors.js',
       'lib/args.js',
+      'lib/catalog.js',
       'package.json',
       'README.md',
     ]) {

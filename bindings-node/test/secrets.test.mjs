@@ -86,3 +86,27 @@ test('no output of a program using the library contains the token', async () => 
   }
   assert.equal(await sandbox.requestCount(), 6);
 });
+
+test('the generic path and the proxy setting show neither the token nor the proxy password', async () => {
+  await sandbox.reset();
+  await sandbox.faults([{ status: 500, body: { errorCode: 'Echo', errorMessage: `you sent ${SECRET}` } }]);
+  const { Client } = await import('../index.js');
+  const { inspect } = await import('node:util');
+  const proxyPassword = 'proxy-pass-5d1e9a';
+  const client = new Client({ token: SECRET, baseUrl: sandbox.url, env: {}, maxRetries: 0 });
+  const proxied = new Client({ token: SECRET, baseUrl: sandbox.url, env: {}, proxy: `http://user:${proxyPassword}@127.0.0.1:9` });
+  const shown = [inspect(proxied, { depth: Infinity, showHidden: true }), JSON.stringify(proxied.config)];
+  assert.equal(proxied.config.proxy, true);
+  for (const call of [
+    () => client.getReleaseStagePipelineRun({ ...STAGE, executionNumber: 1 }),
+    () => client.waitForRun({ ...STAGE, executionNumber: 1, deadlineMs: 1000, pollInitialMs: 5 }),
+    () => proxied.getReleaseStagePipelineRun({ ...STAGE, executionNumber: 1 }),
+  ]) {
+    const error = await call().then(() => assert.fail('expected an error'), (e) => e);
+    shown.push(error.stack, inspect(error, { depth: Infinity, showHidden: true }), JSON.stringify(error));
+  }
+  for (const text of shown) {
+    assert.ok(!text.includes(SECRET), `the token appears: ${text}`);
+    assert.ok(!text.includes(proxyPassword), `the proxy password appears: ${text}`);
+  }
+});

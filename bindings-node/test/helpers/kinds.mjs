@@ -16,5 +16,5 @@ export const EXPECTED_CLASS = Object.freeze({
   timeout: y.APITimeoutError,
   connection: y.APIConnectionError,
   decode: y.ResponseDecodeError,
-  response_too_large: y.ResponseDecodeError,
+  response_too_large: y.ResponseTooLargeError,
 });
