@@ -100,6 +100,21 @@ def operations_h(catalog):
         out.append(" */")
         out.append(f'#define YX_OP_{macro(helper["name"])} "{helper["name"]}"')
         out.append("")
+    names = [op["name"] for op in catalog["operations"]] + [h["name"] for h in catalog["helpers"]]
+    out.append("/** How many names there are: every YX_OP_* above. */")
+    out.append(f"#define YX_OP_COUNT {len(names)}")
+    out.append("")
+    out.append("/**")
+    out.append(" * Every YX_OP_* name, as an array initializer: `const char *const names[YX_OP_COUNT] =")
+    out.append(" * YX_OP_NAMES;`")
+    out.append(" */")
+    out.append("#define YX_OP_NAMES \\")
+    out.append("  { \\")
+    for name in names[:-1]:
+        out.append(f"    YX_OP_{macro(name)}, \\")
+    out.append(f"    YX_OP_{macro(names[-1])} \\")
+    out.append("  }")
+    out.append("")
     events = catalog["$defs"][catalog["event"]["$ref"].rsplit("/", 1)[1]]
     for variant in events["oneOf"]:
         tag = variant["properties"]["event"]["const"]

@@ -1032,6 +1032,23 @@ static void test_mends(void) {
   CHECK(strstr(yx_error_describe(error), "unknown operation") != NULL);
   yx_error_free(error);
 
+  /* Every generated name is one the core knows: an unknown argument is refused naming the
+   * argument, never the operation, and nothing is sent. */
+  static const char *const names[YX_OP_COUNT] = YX_OP_NAMES;
+  sb_reset();
+  for (int i = 0; i < YX_OP_COUNT; i++) {
+    result = SENTINEL;
+    error = NULL;
+    if (!CHECK_RESULT(yx_client_call(client, names[i], "{\"no_such_argument\":1}", &result, &error),
+                      YX_RESULT_ERROR)) {
+      fprintf(stderr, "  (%s)\n", names[i]);
+    }
+    CHECK(result == NULL);
+    CHECK(strstr(yx_error_describe(error), "unknown operation") == NULL);
+    check_argument_error(error, "no_such_argument");
+  }
+  CHECK(sb_request_count() == 0);
+
   /* yx_request_set_params_json adds up, as documented: both calls' entries are sent, in order;
    * a key given twice is refused at execute, before sending. */
   yx_request *request = NULL;

@@ -115,6 +115,9 @@ static void test_success(void) {
   CHECK(strstr(events.text, "\"event\":\"" YX_EVENT_RUN_STATUS_CHANGED "\"") != NULL);
   CHECK(strstr(events.text, "\"event\":\"" YX_EVENT_JOB_FINISHED "\"") != NULL);
   CHECK(status_of("stage-deploy", number) == YX_RUN_STATUS_SUCCESS);
+  /* The token appears in no event and no outcome. */
+  CHECK(strstr(events.text, "pt-sandbox-token") == NULL);
+  CHECK(outcome == NULL || strstr(outcome, "pt-sandbox-token") == NULL);
   yx_string_free(outcome);
   /* outcome_json_out is optional. */
   CHECK(wait_for("stage-deploy", number, FAST, NULL, NULL, NULL) == YX_WAIT_STATE_SUCCEEDED);
@@ -280,6 +283,8 @@ static void test_helpers_through_the_generic_call(void) {
                YX_RESULT_OK);
   CHECK(result != NULL && strstr(result, "\"state\":\"failed\"") != NULL);
   CHECK(strstr(events.text, "\"event\":\"" YX_EVENT_JOB_FINISHED "\"") != NULL);
+  CHECK(strstr(events.text, "pt-sandbox-token") == NULL);
+  CHECK(result == NULL || strstr(result, "pt-sandbox-token") == NULL);
   yx_string_free(result);
   /* A bad duration is the core's error, naming the argument as C spells it. */
   CHECK_RESULT(yx_client_call_with_events(client, YX_OP_WAIT_FOR_RUN,
