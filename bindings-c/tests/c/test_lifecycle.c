@@ -128,6 +128,33 @@ static void test_failure(void) {
   char *outcome = NULL;
   CHECK(wait_for("stage-fail", number, FAST, NULL, NULL, &outcome) == YX_WAIT_STATE_FAILED);
   CHECK(outcome != NULL && strstr(outcome, "\"job\":\"Test\"") != NULL);
+  /* The failed job's log, through follow_job_log, its lines as log_line events. */
+  const char *failed = outcome ? strstr(outcome, "\"failed_jobs\":[") : NULL;
+  const char *job = failed ? strstr(failed, "\"job_id\":") : NULL;
+  if (CHECK(job != NULL)) {
+    char args[320];
+    snprintf(args, sizeof args,
+             "{\"app_name\":\"" APP "\",\"release_workflow_sn\":\"" WORKFLOW
+             "\",\"release_stage_sn\":\"stage-fail\",\"execution_number\":%llu,\"job_id\":%llu,"
+             "\"poll_initial_ms\":5,\"poll_max_ms\":20,\"deadline_ms\":60000}",
+             (unsigned long long)number, strtoull(job + strlen("\"job_id\":"), NULL, 10));
+    struct events events = {0};
+    char *result = NULL;
+    yx_error *error = NULL;
+    if (!CHECK_RESULT(yx_client_call_with_events(client, YX_OP_FOLLOW_JOB_LOG, args, on_event, &events, NULL,
+                                                 &result, &error),
+                      YX_RESULT_OK)) {
+      fprintf(stderr, "  %s\n", yx_error_describe(error));
+    }
+    const char *lines = result ? strstr(result, "\"lines\":") : NULL;
+    if (CHECK(lines != NULL)) {
+      long count = strtol(lines + strlen("\"lines\":"), NULL, 10);
+      CHECK(count > 0);
+      CHECK(count == 0 || strstr(events.text, "\"event\":\"" YX_EVENT_LOG_LINE "\"") != NULL);
+    }
+    yx_string_free(result);
+    yx_error_free(error);
+  }
   yx_string_free(outcome);
   yx_run_status status = status_of("stage-fail", number);
   CHECK(status == YX_RUN_STATUS_FAIL || status == YX_RUN_STATUS_FAILED);
