@@ -23,10 +23,22 @@ fn main() {
         .with_config(config)
         // Parsing from lib.rs (following `mod` items) needs no `cargo metadata` run.
         .with_src(crate_dir.join("src").join("lib.rs"))
-        .with_after_include(version.macros())
+        .with_after_include(format!("{}\n{}", version.macros(), operations(&crate_dir)))
         .generate()
         .expect("cbindgen generates the header");
     bindings.write_to_file(out_dir.join("yunxiao_appstack.h"));
+}
+
+/// The YX_OP_* and YX_EVENT_* names, generated from core/catalog.json by
+/// bindings-c/scripts/generate.py (committed, and checked for drift by scripts/test.sh).
+fn operations(crate_dir: &std::path::Path) -> String {
+    let path = crate_dir.join("src").join("generated").join("operations.h");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run bindings-c/scripts/generate.py)",
+            path.display()
+        )
+    })
 }
 
 /// The package version, which is the workspace version: the one version source.

@@ -9,8 +9,10 @@
 #  4. the C programs compiled with -std=c11 -Wall -Wextra -Werror -pedantic through pkg-config:
 #     shared, static (yunxiao-appstack-static.pc, and -static with pkg-config --static), and
 #     with -fsanitize=address,undefined; the header alone as C and as C++
-#  5. against the sandbox: the API test, 8 threads x 50 calls, every conformance vector, the
-#     README's example — shared, static, sanitized, and under valgrind
+#  5. against the sandbox: the API test, 8 threads x 50 calls, every conformance vector of every
+#     operation (through yx_client_call, and execute's through yx_client_execute too), the
+#     lifecycle scenarios (a second sandbox with --clock-scale 1000), the README's example —
+#     shared, static, sanitized, and under valgrind
 #
 # Honours CARGO_TARGET_DIR (default: the workspace's target/).
 set -euo pipefail
@@ -38,11 +40,13 @@ fi
 
 work=$(mktemp -d)
 sandbox_pid=
+fast_pid=
 cleanup() {
-  if [[ -n $sandbox_pid ]]; then
-    kill "$sandbox_pid" 2>/dev/null || true
-    wait "$sandbox_pid" 2>/dev/null || true
-  fi
+  local pid
+  for pid in $sandbox_pid $fast_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -80,6 +84,7 @@ step() {
 step "cargo fmt --check" cargo fmt -p yunxiao-appstack-c -- --check
 step "cargo clippy -D warnings" cargo clippy -p yunxiao-appstack-c --all-targets -- -D warnings
 step "cargo test (unit tests, header freshness, version macros)" cargo test -p yunxiao-appstack-c
+step "generated files are fresh (scripts/generate.py --check)" python3 "$root/bindings-c/scripts/generate.py" --check
 step "python harness parses" python3 -c "import ast, sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())" "$tests/run_vectors.py"
 
 # --- 3. sandbox and installation ---------------------------------------------------------------
@@ -107,6 +112,19 @@ if [[ $YX_SANDBOX_URL != http://* ]]; then
   exit 1
 fi
 echo "sandbox at $YX_SANDBOX_URL"
+# The lifecycle scenarios run against their own sandbox with a fast clock (a 10 s job: 10 ms).
+"$CARGO_TARGET_DIR/debug/yunxiao-sandbox" --port 0 --clock-scale 1000 >"$work/fast.out" 2>"$work/fast.err" &
+fast_pid=$!
+for _ in $(seq 100); do
+  [[ -s $work/fast.out ]] && break
+  sleep 0.1
+done
+fast_url=$(head -n 1 "$work/fast.out")
+if [[ $fast_url != http://* ]]; then
+  echo "the fast-clock sandbox did not start:"
+  cat "$work/fast.err"
+  exit 1
+fi
 # Its stderr is a file here, not a terminal: plain text, no ANSI colour codes.
 sandbox_log_is_plain() {
   grep -q 'listening' "$work/sandbox.err" || { echo "no 'listening' line in the sandbox's log"; return 1; }
@@ -139,10 +157,10 @@ EOF
 }
 step "extract the README's C example" extract_examples
 
-programs=(test_api test_threads vector_runner)
+programs=(test_api test_threads test_lifecycle vector_runner)
 sources() {
   case $1 in
-    test_api | test_threads) echo "$tests/c/$1.c $tests/c/harness.c" ;;
+    test_api | test_threads | test_lifecycle) echo "$tests/c/$1.c $tests/c/harness.c" ;;
     vector_runner) echo "$tests/c/$1.c" ;;
     *) echo "$work/src/$1.c" ;;
   esac
@@ -254,10 +272,9 @@ step "README pkg-config block for a non-system prefix (rpath, no LD_LIBRARY_PATH
 for mode in shared static asan; do
   step "[$mode] test_api" "$work/bin/$mode-test_api"
   step "[$mode] test_threads (8 x 50 on one client)" "$work/bin/$mode-test_threads"
-  both=()
-  [[ $mode == shared ]] && both=(--both-apis)
   step "[$mode] conformance vectors" python3 "$tests/run_vectors.py" --runner "$work/bin/$mode-vector_runner" \
-    --sandbox "$YX_SANDBOX_URL" --label "vectors-$mode" "${both[@]}"
+    --sandbox "$YX_SANDBOX_URL" --label "vectors-$mode"
+  step "[$mode] lifecycle scenarios" env YX_SANDBOX_URL="$fast_url" "$work/bin/$mode-test_lifecycle"
   step "[$mode] README example" run_examples "$mode"
 done
 step "[fullstatic] test_api" "$work/bin/fullstatic-test_api"
@@ -265,6 +282,7 @@ step "[fullstatic] README example" run_examples fullstatic
 
 step "[valgrind] test_api" "${valgrind_cmd[@]}" "$work/bin/shared-test_api"
 step "[valgrind] test_threads (8 x 50 on one client)" "${valgrind_cmd[@]}" "$work/bin/shared-test_threads"
+step "[valgrind] lifecycle scenarios" env YX_SANDBOX_URL="$fast_url" "${valgrind_cmd[@]}" "$work/bin/shared-test_lifecycle"
 step "[valgrind] conformance vectors" python3 "$tests/run_vectors.py" --runner "$work/bin/shared-vector_runner" \
   --sandbox "$YX_SANDBOX_URL" --label vectors-valgrind --wrapper "${valgrind_cmd[*]}"
 step "[valgrind] README example" run_examples shared "${valgrind_cmd[@]}"

@@ -2,8 +2,9 @@
 //!
 //! Every exported function runs its body through [`call`] (or [`guard`] for functions that
 //! return a value instead of a [`yx_result`]), which catches panics. Bodies follow one order:
-//! check and convert every argument, do the work, and write the outputs last — so an output is
-//! written only on success, and a request is never sent when an output pointer is NULL.
+//! clear every output (NULL, 0 or false: [`clear`]), check and convert every argument, do the
+//! work, and write the outputs last — so every output is set on every return, and a request is
+//! never sent when an output pointer is NULL.
 
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -28,6 +29,11 @@ pub(crate) enum Failure {
     Bug,
 }
 
+/// The message of the error handed out with [`yx_result::Panic`]. The panic's own message is
+/// not quoted: it could hold any value the library had at hand.
+pub(crate) const PANIC_MESSAGE: &str =
+    "a bug in the library was caught (a Rust panic) before it could reach C; please report it";
+
 impl Failure {
     fn result(&self) -> yx_result {
         match self {
@@ -42,14 +48,17 @@ impl Failure {
     /// The error handed to the caller through `error_out`, if this failure has one. Argument
     /// failures become the core's invalid-request errors, so the caller reads them like any
     /// other error (kind, message, may-have-executed false).
-    fn into_error(self) -> Option<Error> {
+    fn into_error(self) -> Option<yx_error> {
         match self {
-            Failure::NullArgument(name) => {
-                Some(Error::invalid_request(format!("{name} must not be NULL")))
+            Failure::NullArgument(name) => Some(yx_error::new(Error::invalid_request(format!(
+                "{name} must not be NULL"
+            )))),
+            Failure::InvalidArgument(message) => {
+                Some(yx_error::new(Error::invalid_request(message)))
             }
-            Failure::InvalidArgument(message) => Some(Error::invalid_request(message)),
-            Failure::Core(error) => Some(error),
-            Failure::NotPresent | Failure::Bug => None,
+            Failure::Core(error) => Some(yx_error::new(error)),
+            Failure::Bug => Some(yx_error::panic()),
+            Failure::NotPresent => None,
         }
     }
 }
@@ -60,34 +69,67 @@ impl From<Error> for Failure {
     }
 }
 
-/// Runs the body of an exported function that returns a [`yx_result`]: catches panics, maps
-/// failures to results, and stores the failure's error in `*error_out` when `error_out` is not
-/// NULL. Pass `std::ptr::null_mut()` for functions without an `error_out` parameter.
+/// Runs the body of an exported function that returns a [`yx_result`]: sets `*error_out` to
+/// NULL first, catches panics, maps failures to results, and stores the failure's error
+/// (a panic's too) in `*error_out` when `error_out` is not NULL. Pass `std::ptr::null_mut()`
+/// for functions without an `error_out` parameter.
 pub(crate) fn call(
     error_out: *mut *mut yx_error,
     body: impl FnOnce() -> Result<(), Failure>,
 ) -> yx_result {
+    // SAFETY: `error_out` is NULL or, per the header, writable storage for a `yx_error *`.
+    unsafe { clear(error_out) };
     let failure = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => return yx_result::Ok,
         Ok(Err(failure)) => failure,
-        Err(_) => return yx_result::Panic,
+        Err(_) => Failure::Bug,
     };
     let result = failure.result();
     if error_out.is_null() {
         return result;
     }
     // Building the error handle allocates and formats: keep that inside the boundary too.
-    let handed_out = catch_unwind(AssertUnwindSafe(|| {
-        if let Some(error) = failure.into_error() {
-            let handle = into_raw(yx_error::new(error));
-            // SAFETY: `error_out` is non-NULL and, per the header, points to writable storage
-            // for a `yx_error *`.
-            unsafe { error_out.write(handle) };
-        }
-    }));
-    match handed_out {
-        Ok(()) => result,
-        Err(_) => yx_result::Panic,
+    let error = catch_unwind(AssertUnwindSafe(|| failure.into_error()))
+        .unwrap_or_else(|_| catch_unwind(yx_error::panic).ok());
+    if let Some(error) = error {
+        // SAFETY: as above; non-NULL here.
+        unsafe { error_out.write(into_raw(error)) };
+    }
+    result
+}
+
+/// A value an output holds when there is nothing to give: NULL, 0 or false.
+pub(crate) trait Empty {
+    /// The empty value.
+    const EMPTY: Self;
+}
+
+impl<T> Empty for *mut T {
+    const EMPTY: Self = std::ptr::null_mut();
+}
+
+impl<T> Empty for *const T {
+    const EMPTY: Self = std::ptr::null();
+}
+
+macro_rules! empty_numbers {
+    ($($t:ty),*) => { $(impl Empty for $t { const EMPTY: Self = 0 as $t; })* };
+}
+empty_numbers!(u16, u32, u64, i32, f64);
+
+impl Empty for bool {
+    const EMPTY: Self = false;
+}
+
+/// Sets an output to its empty value, when the pointer is not NULL: the first thing every
+/// function does with each of its outputs, so that no return leaves one as it was.
+///
+/// # Safety
+/// `out` is NULL or points to writable, aligned storage for `T`.
+pub(crate) unsafe fn clear<T: Empty>(out: *mut T) {
+    if !out.is_null() {
+        // SAFETY: per the function's contract.
+        unsafe { out.write(T::EMPTY) }
     }
 }
 
@@ -219,12 +261,29 @@ mod tests {
     }
 
     #[test]
-    fn panics_become_the_panic_result() {
-        let mut error: *mut yx_error = std::ptr::null_mut();
-        let result = call(&raw mut error, || panic!("a bug"));
+    fn panics_become_the_panic_result_with_an_error() {
+        let mut error: *mut yx_error = std::ptr::dangling_mut();
+        let result = call(&raw mut error, || panic!("a bug holding pt-secret"));
         assert_eq!(result, yx_result::Panic);
-        assert!(error.is_null(), "no error is handed out for a panic");
+        assert!(!error.is_null(), "a panic comes with an error object");
+        // SAFETY: made by `call` above, freed once.
+        let handed = unsafe { Box::from_raw(error) };
+        assert!(handed.core().is_none(), "a panic has no core error");
+        assert_eq!(handed.message_text(), PANIC_MESSAGE);
         assert_eq!(guard(7, || panic!("a bug")), 7);
+    }
+
+    #[test]
+    fn success_sets_the_error_output_to_null() {
+        let mut error: *mut yx_error = std::ptr::dangling_mut();
+        assert_eq!(call(&raw mut error, || Ok(())), yx_result::Ok);
+        assert!(error.is_null());
+        let mut error: *mut yx_error = std::ptr::dangling_mut();
+        assert_eq!(
+            call(&raw mut error, || Err(Failure::NotPresent)),
+            yx_result::NotPresent
+        );
+        assert!(error.is_null(), "an absent value is not an error");
     }
 
     #[test]
@@ -235,11 +294,9 @@ mod tests {
         assert!(!error.is_null());
         // SAFETY: made by `call` above, freed once.
         let handed = unsafe { Box::from_raw(error) };
-        assert_eq!(
-            handed.core().kind(),
-            yunxiao_appstack::ErrorKind::InvalidRequest
-        );
-        assert_eq!(handed.core().message(), "app_name must not be NULL");
+        let core = handed.core().expect("a core error");
+        assert_eq!(core.kind(), yunxiao_appstack::ErrorKind::InvalidRequest);
+        assert_eq!(core.message(), "app_name must not be NULL");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `yx_error`: a failure, and its accessors. Everything in it comes from the core's error,
 //! whose messages never contain the access token.
 
-use std::ffi::{CString, c_char};
+use std::ffi::{CString, c_char, c_int};
 use std::time::Duration;
 
 use yunxiao_appstack::Error;
@@ -13,7 +13,8 @@ use crate::result::yx_result;
 /// A failure: its kind, a message, and what the server said. Immutable: any thread may read
 /// it. Free it with yx_error_free; the strings read from it are valid until then.
 pub struct yx_error {
-    error: Error,
+    /// The core's error; `None` for the error handed out with YX_RESULT_PANIC.
+    error: Option<Error>,
     /// C copies of the strings, made once so accessors can lend them.
     message: CString,
     description: CString,
@@ -21,6 +22,7 @@ pub struct yx_error {
     request_id: Option<CString>,
     trace_id: Option<CString>,
     body: Option<CString>,
+    operation: Option<CString>,
 }
 
 impl yx_error {
@@ -35,26 +37,53 @@ impl yx_error {
             request_id: optional(error.request_id()),
             trace_id: optional(api.and_then(|a| a.trace_id.as_deref())),
             body: optional(api.map(|a| a.body.as_str()).filter(|b| !b.is_empty())),
-            error,
+            operation: optional(error.call().map(|c| c.operation)),
+            error: Some(error),
         }
     }
 
-    /// The core's error.
+    /// The error of YX_RESULT_PANIC: no kind, "may have executed" (nothing says otherwise).
+    pub(crate) fn panic() -> Self {
+        Self {
+            error: None,
+            message: boundary::c_string(boundary::PANIC_MESSAGE),
+            description: boundary::c_string(&format!(
+                "internal error: {}",
+                boundary::PANIC_MESSAGE
+            )),
+            error_code: None,
+            request_id: None,
+            trace_id: None,
+            body: None,
+            operation: None,
+        }
+    }
+
+    /// The core's error (`None` for a panic).
     #[cfg(test)]
-    pub(crate) fn core(&self) -> &Error {
-        &self.error
+    pub(crate) fn core(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// The message, as text.
+    #[cfg(test)]
+    pub(crate) fn message_text(&self) -> &str {
+        self.message.to_str().unwrap_or_default()
     }
 }
 
-/// Reads a field of an error into `out`.
+/// Reads a field of an error into `out`, which is set on every return (to the empty value when
+/// there is no field to give).
 ///
 /// # Safety
 /// `error` is NULL or a live yx_error; `out` is NULL or writable.
-unsafe fn get<T>(
+unsafe fn get<T: boundary::Empty>(
     error: *const yx_error,
     out: *mut T,
     field: impl FnOnce(&yx_error) -> Result<Option<T>, Failure>,
 ) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe { boundary::clear(out) };
     boundary::call(std::ptr::null_mut(), || {
         // SAFETY: forwarded contract.
         let error = unsafe { boundary::handle(error, "error") }?;
@@ -71,7 +100,8 @@ fn lend(text: &Option<CString>) -> Result<Option<*const c_char>, Failure> {
     Ok(text.as_deref().map(|s| s.as_ptr()))
 }
 
-/// The kind of the error. Always present.
+/// The kind of the error. Present on every error but the one of YX_RESULT_PANIC (a bug in the
+/// library has no kind): then YX_RESULT_NOT_PRESENT, and `*kind_out` is 0, which is no kind.
 ///
 /// # Safety
 /// `error` is NULL or a live yx_error; `kind_out` is NULL or writable.
@@ -80,19 +110,24 @@ pub unsafe extern "C" fn yx_error_get_kind(
     error: *const yx_error,
     kind_out: *mut yx_error_kind,
 ) -> yx_result {
+    // A repr(C) enum is stored as a C int: 0 (no kind) is written through an int pointer, so
+    // that no Rust value of the enum is ever invalid.
+    let code_out = kind_out.cast::<c_int>();
     // SAFETY: forwarded contract.
     unsafe {
-        get(error, kind_out, |e| {
-            yx_error_kind::from_core(e.error.kind())
-                .map(Some)
-                .ok_or(Failure::Bug)
+        get(error, code_out, |e| match &e.error {
+            None => Ok(None),
+            Some(core) => yx_error_kind::from_core(core.kind())
+                .map(|kind| Some(kind as c_int))
+                .ok_or(Failure::Bug),
         })
     }
 }
 
-/// Whether the server may have started a run despite the error. False only when it certainly
-/// did not: nothing was sent, or the answer says so (a 4xx, say). When true, check the stage's
-/// runs before executing again: a blind retry may deploy twice. Always present.
+/// Whether the call may have had its effect despite the error (for execute: started a run).
+/// False only when it certainly did not: nothing was sent, the call only reads, or the answer
+/// says so (a 4xx, say). When true, check the stage's runs before executing again: a blind
+/// retry may deploy twice. True for the error of YX_RESULT_PANIC. Always present.
 ///
 /// # Safety
 /// `error` is NULL or a live yx_error; `may_have_executed_out` is NULL or writable.
@@ -104,7 +139,7 @@ pub unsafe extern "C" fn yx_error_get_may_have_executed(
     // SAFETY: forwarded contract.
     unsafe {
         get(error, may_have_executed_out, |e| {
-            Ok(Some(e.error.may_have_executed()))
+            Ok(Some(e.error.as_ref().is_none_or(Error::may_have_executed)))
         })
     }
 }
@@ -149,7 +184,11 @@ pub unsafe extern "C" fn yx_error_get_status(
     status_out: *mut u16,
 ) -> yx_result {
     // SAFETY: forwarded contract.
-    unsafe { get(error, status_out, |e| Ok(e.error.status())) }
+    unsafe {
+        get(error, status_out, |e| {
+            Ok(e.error.as_ref().and_then(Error::status))
+        })
+    }
 }
 
 /// The server's error code, e.g. "InvalidTokenError" (`errorCode` of the body). Valid until
@@ -224,9 +263,70 @@ pub unsafe extern "C" fn yx_error_get_retry_after_ms(
     // SAFETY: forwarded contract.
     unsafe {
         get(error, retry_after_ms_out, |e| {
-            Ok(e.error.retry_after().map(millis_rounded_up))
+            Ok(e.error
+                .as_ref()
+                .and_then(Error::retry_after)
+                .map(millis_rounded_up))
         })
     }
+}
+
+/// The OpenAPI name of the operation the failed call made, e.g. "GetReleaseStagePipelineRun"
+/// (one of the YX_OP_* names). Valid until yx_error_free. YX_RESULT_NOT_PRESENT when the error
+/// came before any operation was chosen (a bad setting, an unknown name).
+///
+/// # Safety
+/// `error` is NULL or a live yx_error; `operation_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn yx_error_get_operation(
+    error: *const yx_error,
+    operation_out: *mut *const c_char,
+) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe { get(error, operation_out, |e| lend(&e.operation)) }
+}
+
+/// When the failed call was made — just before its first attempt was sent — in milliseconds
+/// since the Unix epoch (a fraction kept). For the "did it start?" check after an execute that
+/// may have executed: a run that started after this instant may be the call's. Not present
+/// when no operation was made.
+///
+/// # Safety
+/// `error` is NULL or a live yx_error; `started_at_ms_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn yx_error_get_started_at_ms(
+    error: *const yx_error,
+    started_at_ms_out: *mut f64,
+) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        get(error, started_at_ms_out, |e| {
+            Ok(e.error.as_ref().and_then(Error::call).map(|call| {
+                call.started_at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |since| since.as_secs_f64() * 1000.0)
+            }))
+        })
+    }
+}
+
+/// The error in one line, for printing: what yx_error_get_description gives, e.g.
+/// `fprintf(stderr, "deploy failed: %s\n", yx_error_describe(error))`. Like strerror, it
+/// never fails: a NULL error gives "no error details". The string is owned by the error and
+/// valid until yx_error_free (a static one for NULL).
+///
+/// # Safety
+/// `error` is NULL or a live yx_error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn yx_error_describe(error: *const yx_error) -> *const c_char {
+    boundary::guard(c"no error details".as_ptr(), || {
+        if error.is_null() {
+            c"no error details".as_ptr()
+        } else {
+            // SAFETY: non-NULL and live per the caller's contract.
+            unsafe { &*error }.description.as_ptr()
+        }
+    })
 }
 
 /// Whole milliseconds, rounded up so that waiting this long is never too short.

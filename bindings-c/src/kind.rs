@@ -1,9 +1,9 @@
 //! `yx_error_kind`: the core's error kinds, with the core's numeric codes.
 //!
-//! cbindgen needs literal discriminants, so the values are written out once here; the const
-//! assertions below check, at compile time, that each one equals the core's
+//! The enum is generated from the catalog's `error_kinds` (`generated/tables.rs`); the const
+//! assertions below check, at compile time, that each value equals the core's
 //! `ErrorKind::X as u8` and that the two lists have the same length — a kind added to the core
-//! fails this crate's build until it is added here.
+//! fails this crate's build until the generator has run.
 
 use std::ffi::{CString, c_char, c_int};
 use std::sync::LazyLock;
@@ -11,64 +11,24 @@ use std::sync::LazyLock;
 use yunxiao_appstack::ErrorKind;
 
 use crate::boundary;
-
-/// The kind of a yx_error: what went wrong, with the same codes and names in every binding of
-/// yunxiao-appstack. yx_error_kind_name gives the stable name, e.g. "rate_limited".
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum yx_error_kind {
-    /// The request was refused before anything was sent: an empty or malformed id, a control
-    /// character, a missing organization, conflicting parameters; also a NULL or unreadable
-    /// argument. Nothing was executed.
-    InvalidRequest = 1,
-    /// The client could not be configured: no token, a bad base URL, a bad setting or
-    /// environment variable. Nothing was executed.
-    Configuration = 2,
-    /// The server answered HTTP 400.
-    BadRequest = 3,
-    /// The server answered HTTP 401: the token is missing, wrong or expired.
-    Authentication = 4,
-    /// The server answered HTTP 403.
-    PermissionDenied = 5,
-    /// The server answered HTTP 404: no such organization, app, workflow or stage.
-    NotFound = 6,
-    /// The server answered HTTP 429 (after the retries the client makes on its own).
-    RateLimited = 7,
-    /// The server answered another non-2xx status below 500 (409, a 3xx redirect…).
-    ApiStatus = 8,
-    /// The server answered HTTP 500 or above.
-    Server = 9,
-    /// An attempt ran out of time (yx_options_set_request_timeout_ms,
-    /// yx_options_set_connect_timeout_ms).
-    Timeout = 10,
-    /// No connection could be opened, or it broke before the whole answer arrived.
-    Connection = 11,
-    /// The server answered 2xx, but not with the JSON this call returns.
-    Decode = 12,
-    /// The answer was larger than the limit (yx_options_set_max_response_bytes).
-    ResponseTooLarge = 13,
-}
+use crate::generated::YX_ERROR_KIND_NAMES;
+pub use crate::generated::yx_error_kind;
 
 /// Every C kind, in the order of the core's `ErrorKind::ALL`.
-const C_KINDS: [yx_error_kind; ErrorKind::ALL.len()] = [
-    yx_error_kind::InvalidRequest,
-    yx_error_kind::Configuration,
-    yx_error_kind::BadRequest,
-    yx_error_kind::Authentication,
-    yx_error_kind::PermissionDenied,
-    yx_error_kind::NotFound,
-    yx_error_kind::RateLimited,
-    yx_error_kind::ApiStatus,
-    yx_error_kind::Server,
-    yx_error_kind::Timeout,
-    yx_error_kind::Connection,
-    yx_error_kind::Decode,
-    yx_error_kind::ResponseTooLarge,
-];
+const C_KINDS: [yx_error_kind; ErrorKind::ALL.len()] = {
+    let mut kinds = [yx_error_kind::InvalidRequest; ErrorKind::ALL.len()];
+    let mut i = 0;
+    while i < kinds.len() {
+        kinds[i] = YX_ERROR_KIND_NAMES[i].0;
+        i += 1;
+    }
+    kinds
+};
 
-// Each C value is the core's code of the same kind (the array's length already ties the two
-// lists together: `ErrorKind::ALL.len()` is its type's length).
+// Each C value is the core's code of the same kind, with the same name (the array's length
+// already ties the two lists together: `ErrorKind::ALL.len()` is its type's length).
 const _: () = {
+    assert!(YX_ERROR_KIND_NAMES.len() == ErrorKind::ALL.len());
     let mut i = 0;
     while i < C_KINDS.len() {
         assert!(C_KINDS[i] as u8 == ErrorKind::ALL[i] as u8);
@@ -115,7 +75,12 @@ mod tests {
 
     #[test]
     fn every_core_kind_maps_to_the_c_kind_with_its_code_and_name() {
-        for kind in ErrorKind::ALL {
+        for (index, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            assert_eq!(
+                YX_ERROR_KIND_NAMES[index].1,
+                kind.as_str(),
+                "the catalog's name"
+            );
             let c = yx_error_kind::from_core(kind).expect("mapped");
             assert_eq!(c as u8, kind as u8);
             // SAFETY: a static C string.

@@ -18,12 +18,16 @@
 mod version;
 // Result codes.
 mod result;
+// Enums generated from the core's catalog (error kinds, wait states, run statuses).
+mod generated;
 // Error kinds.
 mod kind;
 // Client options.
 mod options;
-// The client and the execute calls.
+// The client, execute and the generic yx_client_call.
 mod client;
+// Stopping a wait.
+mod cancel;
 // The request handle.
 mod request;
 // Successful answers.
@@ -36,21 +40,30 @@ mod boundary;
 // Internal: SIGPIPE blocking around the library's socket writes.
 mod signals;
 
+pub use cancel::{
+    yx_cancel, yx_cancel_free, yx_cancel_is_triggered, yx_cancel_new, yx_cancel_trigger,
+    yx_cancel_trigger_from_signal,
+};
 pub use client::{
-    yx_client, yx_client_execute, yx_client_free, yx_client_new, yx_execute_release_stage,
+    yx_client, yx_client_call, yx_client_call_with_events, yx_client_execute, yx_client_free,
+    yx_client_get_run_status, yx_client_new, yx_client_wait_for_run, yx_event_callback,
+    yx_string_free,
 };
 pub use error::{
-    yx_error, yx_error_free, yx_error_get_body, yx_error_get_description, yx_error_get_error_code,
-    yx_error_get_kind, yx_error_get_may_have_executed, yx_error_get_message,
-    yx_error_get_request_id, yx_error_get_retry_after_ms, yx_error_get_status,
+    yx_error, yx_error_describe, yx_error_free, yx_error_get_body, yx_error_get_description,
+    yx_error_get_error_code, yx_error_get_kind, yx_error_get_may_have_executed,
+    yx_error_get_message, yx_error_get_operation, yx_error_get_request_id,
+    yx_error_get_retry_after_ms, yx_error_get_started_at_ms, yx_error_get_status,
     yx_error_get_trace_id,
 };
+pub use generated::{yx_run_status, yx_wait_state};
 pub use kind::{yx_error_kind, yx_error_kind_name};
 pub use options::{
     yx_edition, yx_options, yx_options_free, yx_options_new, yx_options_set_allow_insecure_http,
-    yx_options_set_base_url, yx_options_set_connect_timeout_ms, yx_options_set_edition,
-    yx_options_set_ignore_environment, yx_options_set_max_response_bytes,
-    yx_options_set_max_retries, yx_options_set_organization_id, yx_options_set_request_timeout_ms,
+    yx_options_set_base_url, yx_options_set_ca_bundle, yx_options_set_connect_timeout_ms,
+    yx_options_set_deadline_ms, yx_options_set_edition, yx_options_set_ignore_environment,
+    yx_options_set_max_response_bytes, yx_options_set_max_retries, yx_options_set_max_rps,
+    yx_options_set_organization_id, yx_options_set_proxy, yx_options_set_request_timeout_ms,
     yx_options_set_token,
 };
 pub use request::{

@@ -298,3 +298,87 @@ pub unsafe extern "C" fn yx_options_set_ignore_environment(
         })
     }
 }
+
+/// Sets a file of PEM certificates to trust, in addition to the built-in roots, for a server
+/// whose certificate a private CA signed; copied. Environment: `YUNXIAO_CA_BUNDLE`; default
+/// none. Read and checked by yx_client_new (a missing or unreadable file is a configuration
+/// error); a server certificate refused is a YX_ERROR_KIND_CONNECTION error.
+///
+/// # Safety
+/// `options` is NULL or a live yx_options; `path` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn yx_options_set_ca_bundle(
+    options: *mut yx_options,
+    path: *const c_char,
+) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set(options, |o| {
+            let path = boundary::text(path, "path")?;
+            o.update(|b| b.ca_bundle(path));
+            Ok(())
+        })
+    }
+}
+
+/// Sets the proxy for every request, e.g. `http://user:password@proxy:3128`; copied, and kept
+/// as secret as the token (never in a message). Default: `HTTPS_PROXY` / `ALL_PROXY` from the
+/// environment. Checked by yx_client_new.
+///
+/// # Safety
+/// `options` is NULL or a live yx_options; `proxy_url` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn yx_options_set_proxy(
+    options: *mut yx_options,
+    proxy_url: *const c_char,
+) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set(options, |o| {
+            let url = boundary::text(proxy_url, "proxy_url")?;
+            o.update(|b| b.proxy(url));
+            Ok(())
+        })
+    }
+}
+
+/// Sets the longest one call may take across all its attempts and waits (backoff,
+/// Retry-After, the rate cap), in milliseconds; a call over it fails with
+/// YX_ERROR_KIND_TIMEOUT. Environment: `YUNXIAO_DEADLINE` (seconds); default none. Must be
+/// above 0 (checked by yx_client_new). A lifecycle wait has its own "deadline_ms" argument.
+///
+/// # Safety
+/// `options` is NULL or a live yx_options.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn yx_options_set_deadline_ms(
+    options: *mut yx_options,
+    deadline_ms: u64,
+) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set(options, |o| {
+            o.update(|b| b.deadline(Duration::from_millis(deadline_ms)));
+            Ok(())
+        })
+    }
+}
+
+/// Sets the most requests per second this client sends (all its calls and threads together):
+/// requests are delayed, never dropped. Environment: `YUNXIAO_MAX_RPS`; default none. Must be
+/// a finite number above 0 (checked by yx_client_new).
+///
+/// # Safety
+/// `options` is NULL or a live yx_options.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn yx_options_set_max_rps(
+    options: *mut yx_options,
+    max_rps: f64,
+) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set(options, |o| {
+            o.update(|b| b.max_rps(max_rps));
+            Ok(())
+        })
+    }
+}

@@ -71,6 +71,8 @@ pub unsafe extern "C" fn yx_request_new(
     release_stage_sn: *const c_char,
     request_out: *mut *mut yx_request,
 ) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe { boundary::clear(request_out) };
     boundary::call(ptr::null_mut(), || {
         // SAFETY (this block): forwarded contract.
         let (app, workflow, stage) = unsafe {
@@ -223,10 +225,11 @@ pub unsafe extern "C" fn yx_request_set_release_branch_repo_info_json(
     }
 }
 
-/// Sets raw entries of `params` from the text of a JSON object, for parameters newer than this
-/// library; they follow the typed ones. Replaces earlier raw entries. A key that a typed
-/// setter also gives is refused when the request is executed, as is a JSON value that is not
-/// an object.
+/// Adds raw entries of `params` from the text of a JSON object, for parameters newer than this
+/// library; they follow the typed ones. Calls add up, they never replace: the entries of every
+/// call are sent, in the order given. A key given twice (by two calls, or by a typed setter
+/// and a call) is refused when the request is executed, as is a JSON value that is not an
+/// object.
 ///
 /// Returns YX_RESULT_INVALID_ARGUMENT, with the reason in `*error_out` when given, when the
 /// text is not JSON.

@@ -27,15 +27,18 @@ impl yx_response {
     }
 }
 
-/// Reads a field of a response into `out`.
+/// Reads a field of a response into `out`, which is set on every return (to the empty value
+/// when there is no field to give).
 ///
 /// # Safety
 /// `response` is NULL or a live yx_response; `out` is NULL or writable.
-unsafe fn get<T>(
+unsafe fn get<T: boundary::Empty>(
     response: *const yx_response,
     out: *mut T,
     field: impl FnOnce(&yx_response) -> Option<T>,
 ) -> yx_result {
+    // SAFETY: forwarded contract.
+    unsafe { boundary::clear(out) };
     boundary::call(std::ptr::null_mut(), || {
         // SAFETY: forwarded contract.
         let response = unsafe { boundary::handle(response, "response") }?;

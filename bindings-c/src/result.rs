@@ -23,10 +23,10 @@ pub enum yx_result {
     /// names the argument.
     InvalidArgument = 3,
     /// The value asked for is absent (the server did not send it): not an error. The output is
-    /// left untouched.
+    /// set to NULL or 0, and `*error_out` to NULL.
     NotPresent = 4,
-    /// A bug in the library was caught before it could cross into C. The outputs are
-    /// untouched; please report it.
+    /// A bug in the library was caught before it could cross into C. The outputs are NULL;
+    /// `*error_out` (when given) holds an error saying so. Please report it.
     Panic = 5,
 }
 

@@ -62,6 +62,28 @@ static yx_client *sandbox_client(void) {
   return client;
 }
 
+/* One execution named by its ids, with raw params: yx_request + yx_client_execute (the
+ * one execute function). */
+static yx_result execute_ids(const yx_client *client, const char *org, const char *app,
+                             const char *workflow, const char *stage, const char *params,
+                             yx_response **response, yx_error **error) {
+  yx_request *request = NULL;
+  yx_result rc = yx_request_new(app, workflow, stage, &request);
+  if (rc == YX_RESULT_OK && org != NULL) {
+    rc = yx_request_set_organization_id(request, org);
+  }
+  if (rc == YX_RESULT_OK && params != NULL) {
+    rc = yx_request_set_params_json(request, params, error);
+  }
+  if (rc == YX_RESULT_OK) {
+    rc = yx_client_execute(client, request, response, error);
+  } else if (response != NULL) {
+    *response = NULL;
+  }
+  yx_request_free(request);
+  return rc;
+}
+
 /* The message of an error (borrowed from it), or "" when there is none. */
 static const char *message_of(const yx_error *error) {
   const char *message = "";
@@ -167,40 +189,95 @@ static void test_null_arguments(void) {
   CHECK_RESULT(yx_client_new(options, &client, NULL), YX_RESULT_OK); /* error_out is optional */
   CHECK(client != NULL);
 
-  /* yx_execute_release_stage: nothing is sent when an argument is missing. */
+  /* yx_client_call: nothing is sent when an argument is missing; every output is set. */
   sb_reset();
-  response = SENTINEL;
-  CHECK_RESULT(yx_execute_release_stage(NULL, ORG, APP, WORKFLOW, STAGE, NULL, &response, &error),
+  char *result = SENTINEL;
+  error = SENTINEL;
+  CHECK_RESULT(yx_client_call(NULL, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN, "{}", &result, &error),
                YX_RESULT_NULL_ARGUMENT);
+  CHECK(result == NULL);
+  check_argument_error(error, "client");
+  result = SENTINEL;
+  error = NULL;
+  CHECK_RESULT(yx_client_call(client, NULL, "{}", &result, &error), YX_RESULT_NULL_ARGUMENT);
+  CHECK(result == NULL);
+  check_argument_error(error, "name");
+  error = NULL;
+  CHECK_RESULT(yx_client_call(client, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN, "{}", NULL, &error),
+               YX_RESULT_NULL_ARGUMENT);
+  check_argument_error(error, "result_json_out");
+  CHECK_RESULT(yx_client_call(client, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN, "{}", NULL, NULL),
+               YX_RESULT_NULL_ARGUMENT);
+  CHECK(sb_request_count() == 0);
+  /* args_json and error_out are optional: NULL args are {} (the core names what is missing). */
+  error = NULL;
+  CHECK_RESULT(yx_client_call(client, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN, NULL, &result, &error),
+               YX_RESULT_ERROR);
+  CHECK(result == NULL);
+  check_argument_error(error, "missing argument");
+  CHECK(sb_request_count() == 0);
+  CHECK_RESULT(yx_client_call(client, YX_OP_EXECUTE_CHANGE_REQUEST_RELEASE_STAGE,
+                              "{\"app_name\":\"" APP "\",\"release_workflow_sn\":\"" WORKFLOW
+                              "\",\"release_stage_sn\":\"" STAGE "\"}",
+                              &result, NULL),
+               YX_RESULT_OK);
+  CHECK(result != NULL && strstr(result, "\"pipeline_run_id\":1") != NULL);
+  yx_string_free(result);
+  yx_string_free(NULL);
+  CHECK(sb_request_count() == 1);
+
+  /* The typed calls. */
+  yx_run_status run_status = YX_RUN_STATUS_RUNNING;
+  error = NULL;
+  CHECK_RESULT(yx_client_get_run_status(NULL, NULL, APP, WORKFLOW, STAGE, 1, &run_status, &error),
+               YX_RESULT_NULL_ARGUMENT);
+  CHECK(run_status == YX_RUN_STATUS_OTHER);
   check_argument_error(error, "client");
   error = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, ORG, NULL, WORKFLOW, STAGE, NULL, &response, &error),
+  CHECK_RESULT(yx_client_get_run_status(client, NULL, NULL, WORKFLOW, STAGE, 1, &run_status, &error),
                YX_RESULT_NULL_ARGUMENT);
   check_argument_error(error, "app_name");
   error = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, ORG, APP, NULL, STAGE, NULL, &response, &error),
+  CHECK_RESULT(yx_client_get_run_status(client, NULL, APP, NULL, STAGE, 1, &run_status, &error),
                YX_RESULT_NULL_ARGUMENT);
   check_argument_error(error, "release_workflow_sn");
   error = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, ORG, APP, WORKFLOW, NULL, NULL, &response, &error),
+  CHECK_RESULT(yx_client_get_run_status(client, NULL, APP, WORKFLOW, NULL, 1, &run_status, &error),
                YX_RESULT_NULL_ARGUMENT);
   check_argument_error(error, "release_stage_sn");
   error = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, ORG, APP, WORKFLOW, STAGE, NULL, NULL, &error),
+  CHECK_RESULT(yx_client_get_run_status(client, NULL, APP, WORKFLOW, STAGE, 1, NULL, &error),
                YX_RESULT_NULL_ARGUMENT);
-  check_argument_error(error, "response_out");
+  check_argument_error(error, "status_out");
+  yx_wait_state state = YX_WAIT_STATE_SUCCEEDED;
+  char *outcome = SENTINEL;
   error = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, ORG, APP, WORKFLOW, STAGE, NULL, NULL, NULL),
+  CHECK_RESULT(yx_client_wait_for_run(NULL, NULL, APP, WORKFLOW, STAGE, 1, NULL, NULL, NULL, NULL,
+                                      &state, &outcome, &error),
                YX_RESULT_NULL_ARGUMENT);
-  CHECK(response == SENTINEL);
-  CHECK(sb_request_count() == 0);
-  /* organization_id, params_json and error_out are optional. */
-  response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, NULL),
-               YX_RESULT_OK);
-  CHECK(response != NULL);
-  yx_response_free(response);
+  CHECK(state == YX_WAIT_STATE_UNKNOWN && outcome == NULL);
+  check_argument_error(error, "client");
+  error = NULL;
+  CHECK_RESULT(yx_client_wait_for_run(client, NULL, APP, WORKFLOW, STAGE, 1, NULL, NULL, NULL, NULL,
+                                      NULL, &outcome, &error),
+               YX_RESULT_NULL_ARGUMENT);
+  check_argument_error(error, "state_out");
+  error = NULL;
+  CHECK_RESULT(yx_client_wait_for_run(client, NULL, APP, WORKFLOW, STAGE, 1, "{\"app_name\":\"x\"}",
+                                      NULL, NULL, NULL, &state, &outcome, &error),
+               YX_RESULT_INVALID_ARGUMENT);
+  check_argument_error(error, "app_name");
+  error = NULL;
+  CHECK_RESULT(yx_client_wait_for_run(client, NULL, APP, WORKFLOW, STAGE, 1, "{\"deadline\":5}",
+                                      NULL, NULL, NULL, &state, &outcome, &error),
+               YX_RESULT_ERROR);
+  check_argument_error(error, "deadline"); /* the core names the unknown argument */
   CHECK(sb_request_count() == 1);
+  CHECK_RESULT(yx_cancel_trigger(NULL), YX_RESULT_NULL_ARGUMENT);
+  CHECK_RESULT(yx_cancel_trigger_from_signal(NULL), YX_RESULT_NULL_ARGUMENT);
+  CHECK(!yx_cancel_is_triggered(NULL));
+  yx_cancel_free(NULL);
+  CHECK_STR(yx_error_describe(NULL), "no error details");
 
   /* Requests. */
   request = SENTINEL;
@@ -208,7 +285,7 @@ static void test_null_arguments(void) {
   CHECK_RESULT(yx_request_new(APP, NULL, STAGE, &request), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_request_new(APP, WORKFLOW, NULL, &request), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_request_new(APP, WORKFLOW, STAGE, NULL), YX_RESULT_NULL_ARGUMENT);
-  CHECK(request == SENTINEL);
+  CHECK(request == NULL);
   request = NULL;
   CHECK_RESULT(yx_request_new(APP, WORKFLOW, STAGE, &request), YX_RESULT_OK);
   CHECK_RESULT(yx_request_set_organization_id(NULL, ORG), YX_RESULT_NULL_ARGUMENT);
@@ -251,7 +328,7 @@ static void test_null_arguments(void) {
   CHECK_RESULT(yx_client_execute(client, request, NULL, &error), YX_RESULT_NULL_ARGUMENT);
   check_argument_error(error, "response_out");
   error = NULL;
-  CHECK(response == SENTINEL);
+  CHECK(response == NULL);
   CHECK(sb_request_count() == 0);
   response = NULL;
   CHECK_RESULT(yx_client_execute(client, request, &response, NULL), YX_RESULT_OK);
@@ -276,7 +353,7 @@ static void test_null_arguments(void) {
   CHECK_RESULT(yx_response_get_request_id(response, NULL), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_response_get_raw_json(NULL, &text), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_response_get_raw_json(response, NULL), YX_RESULT_NULL_ARGUMENT);
-  CHECK(number == 42 && status == 42 && text == SENTINEL);
+  CHECK(number == 0 && status == 0 && text == NULL); /* set on every return */
   yx_response_free(response);
 
   /* Error accessors, on an error with every field present. */
@@ -305,7 +382,7 @@ static void test_null_arguments(void) {
   CHECK_RESULT(yx_error_get_body(api_error, NULL), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_error_get_retry_after_ms(NULL, &number), YX_RESULT_NULL_ARGUMENT);
   CHECK_RESULT(yx_error_get_retry_after_ms(api_error, NULL), YX_RESULT_NULL_ARGUMENT);
-  CHECK(number == 42 && status == 42 && text == SENTINEL && flag && kind == YX_ERROR_KIND_SERVER);
+  CHECK(number == 0 && status == 0 && text == NULL && !flag && (int)kind == 0); /* set on every return */
   yx_error_free(api_error);
 
   yx_request_free(request);
@@ -326,29 +403,35 @@ static void test_invalid_utf8(void) {
   CHECK_RESULT(yx_client_new(options, &client, &error), YX_RESULT_OK);
 
   sb_reset();
-  yx_response *response = SENTINEL;
-  const char *args[6] = {ORG, APP, WORKFLOW, STAGE, "{}", NULL};
-  const char *names[5] = {"organization_id", "app_name", "release_workflow_sn", "release_stage_sn",
-                          "params_json"};
-  for (int bad = 0; bad < 5; bad++) {
-    const char *a[5];
-    for (int i = 0; i < 5; i++) {
-      a[i] = i == bad ? BAD_UTF8 : args[i];
-    }
-    error = NULL;
-    CHECK_RESULT(yx_execute_release_stage(client, a[0], a[1], a[2], a[3], a[4], &response, &error),
-                 YX_RESULT_INVALID_ARGUMENT);
-    CHECK(strstr(message_of(error), "\xff") == NULL);
-    check_argument_error(error, names[bad]);
-  }
-  CHECK(response == SENTINEL);
+  yx_response *response = NULL;
+  char *result = SENTINEL;
+  error = NULL;
+  CHECK_RESULT(yx_client_call(client, BAD_UTF8, "{}", &result, &error), YX_RESULT_INVALID_ARGUMENT);
+  CHECK(strstr(message_of(error), "\xff") == NULL);
+  check_argument_error(error, "name");
+  error = NULL;
+  CHECK_RESULT(yx_client_call(client, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN, BAD_UTF8, &result, &error),
+               YX_RESULT_INVALID_ARGUMENT);
+  check_argument_error(error, "args_json");
+  error = NULL;
+  CHECK_RESULT(yx_client_call(client, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN, "{\"app_name\":", &result,
+                              &error),
+               YX_RESULT_INVALID_ARGUMENT);
+  check_argument_error(error, "args_json");
+  CHECK(result == NULL);
+  yx_run_status run_status = YX_RUN_STATUS_RUNNING;
+  error = NULL;
+  CHECK_RESULT(yx_client_get_run_status(client, BAD_UTF8, APP, WORKFLOW, STAGE, 1, &run_status, &error),
+               YX_RESULT_INVALID_ARGUMENT);
+  check_argument_error(error, "organization_id");
+  CHECK(run_status == YX_RUN_STATUS_OTHER);
   CHECK(sb_request_count() == 0);
 
   yx_request *request = SENTINEL;
   CHECK_RESULT(yx_request_new(BAD_UTF8, WORKFLOW, STAGE, &request), YX_RESULT_INVALID_ARGUMENT);
   CHECK_RESULT(yx_request_new(APP, BAD_UTF8, STAGE, &request), YX_RESULT_INVALID_ARGUMENT);
   CHECK_RESULT(yx_request_new(APP, WORKFLOW, BAD_UTF8, &request), YX_RESULT_INVALID_ARGUMENT);
-  CHECK(request == SENTINEL);
+  CHECK(request == NULL);
   request = NULL;
   CHECK_RESULT(yx_request_new(APP, WORKFLOW, STAGE, &request), YX_RESULT_OK);
   CHECK_RESULT(yx_request_set_organization_id(request, BAD_UTF8), YX_RESULT_INVALID_ARGUMENT);
@@ -390,7 +473,7 @@ static void check_configuration_error(yx_options *options, const char *what) {
   if (!CHECK_RESULT(yx_client_new(options, &client, &error), YX_RESULT_ERROR)) {
     fprintf(stderr, "  (%s)\n", what);
   }
-  CHECK(client == SENTINEL);
+  CHECK(client == NULL);
   if (CHECK(error != NULL)) {
     CHECK(kind_of(error) == YX_ERROR_KIND_CONFIGURATION);
     CHECK(strstr(message_of(error), TOKEN) == NULL);
@@ -464,12 +547,12 @@ static void test_empty_strings_and_bad_values(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     yx_response *response = SENTINEL;
     yx_error *error = NULL;
-    if (!CHECK_RESULT(yx_execute_release_stage(client, cases[i].org, cases[i].app, cases[i].workflow,
-                                               cases[i].stage, cases[i].params, &response, &error),
+    if (!CHECK_RESULT(execute_ids(client, cases[i].org, cases[i].app, cases[i].workflow,
+                                  cases[i].stage, cases[i].params, &response, &error),
                       cases[i].result)) {
       fprintf(stderr, "  (case %zu)\n", i);
     }
-    CHECK(response == SENTINEL);
+    CHECK(response == NULL);
     if (CHECK(error != NULL)) {
       CHECK(kind_of(error) == YX_ERROR_KIND_INVALID_REQUEST);
       uint16_t status = 0;
@@ -523,11 +606,11 @@ static void test_success(void) {
   sb_reset();
   yx_response *response = NULL;
   yx_error *error = SENTINEL;
-  CHECK_RESULT(yx_execute_release_stage(client, ORG, APP, WORKFLOW, STAGE,
+  CHECK_RESULT(execute_ids(client, ORG, APP, WORKFLOW, STAGE,
                                         "{\"IMAGE_TAG\":\"1.4.2\",\"FLOW_INST_RUNNING_COMMENT\":\"c\"}",
                                         &response, &error),
                YX_RESULT_OK);
-  CHECK(error == SENTINEL); /* untouched on success */
+  CHECK(error == NULL); /* set to NULL on success */
   uint64_t run_id = 0, object = 0, pipeline_id = 0, pipeline_run_id = 0;
   uint16_t status = 0;
   const char *request_id = NULL, *raw = NULL;
@@ -600,11 +683,11 @@ static void test_success(void) {
   /* Non-ASCII and reserved characters in ids are encoded by the core. */
   sb_reset();
   response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, "应用服务", WORKFLOW, STAGE, NULL, &response, NULL),
+  CHECK_RESULT(execute_ids(client, NULL, "应用服务", WORKFLOW, STAGE, NULL, &response, NULL),
                YX_RESULT_OK);
   yx_response_free(response);
   response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, "a/b c", WORKFLOW, STAGE, NULL, &response, NULL),
+  CHECK_RESULT(execute_ids(client, NULL, "a/b c", WORKFLOW, STAGE, NULL, &response, NULL),
                YX_RESULT_OK);
   yx_response_free(response);
   CHECK(sb_request_count() == 2);
@@ -613,7 +696,7 @@ static void test_success(void) {
   sb_reset();
   sb_faults("{\"status\":200,\"body\":{\"pipelineId\":7}}");
   response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, NULL),
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, NULL),
                YX_RESULT_OK);
   run_id = 99;
   object = 99;
@@ -621,7 +704,7 @@ static void test_success(void) {
   CHECK_RESULT(yx_response_get_run_id(response, &run_id), YX_RESULT_NOT_PRESENT);
   CHECK_RESULT(yx_response_get_object(response, &object), YX_RESULT_NOT_PRESENT);
   CHECK_RESULT(yx_response_get_pipeline_run_id(response, &pipeline_run_id), YX_RESULT_NOT_PRESENT);
-  CHECK(run_id == 99 && object == 99 && pipeline_run_id == 99);
+  CHECK(run_id == 0 && object == 0 && pipeline_run_id == 0); /* set to 0 when absent */
   CHECK_RESULT(yx_response_get_pipeline_id(response, &pipeline_id), YX_RESULT_OK);
   CHECK(pipeline_id == 7);
   yx_response_free(response);
@@ -638,7 +721,7 @@ static void test_region_edition(void) {
   yx_options_free(options);
   sb_reset();
   yx_response *response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, NULL),
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, NULL),
                YX_RESULT_OK);
   yx_response_free(response);
   char *log = sb_requests();
@@ -684,9 +767,9 @@ static void run_fault_case(const struct fault_case *c) {
   }
   yx_response *response = SENTINEL;
   yx_error *error = NULL;
-  bool ok = CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
+  bool ok = CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
                          YX_RESULT_ERROR);
-  ok &= CHECK(response == SENTINEL);
+  ok &= CHECK(response == NULL);
   if (error != NULL) {
     yx_error_kind kind = kind_of(error);
     ok &= CHECK(kind == c->kind);
@@ -781,7 +864,7 @@ static void test_token_never_shown(void) {
             " is wrong\",\"requestId\":\"" TOKEN "\",\"traceId\":\"" TOKEN "\"}}");
   yx_error *error = NULL;
   yx_response *response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
                YX_RESULT_ERROR);
   const char *text = NULL;
   CHECK_RESULT(yx_error_get_message(error, &text), YX_RESULT_OK);
@@ -818,7 +901,7 @@ static void test_environment(void) {
   sb_reset();
   sb_faults("{\"status\":429,\"headers\":{\"Retry-After\":\"0\"}}");
   yx_response *response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
                YX_RESULT_ERROR); /* YUNXIAO_MAX_RETRIES=0: not retried */
   CHECK(sb_request_count() == 1);
   yx_error_free(error);
@@ -831,7 +914,7 @@ static void test_environment(void) {
   CHECK(client != NULL && error == NULL);
   sb_reset();
   response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
                YX_RESULT_OK);
   CHECK(sb_request_count() == 1);
   yx_response_free(response);
@@ -843,7 +926,7 @@ static void test_environment(void) {
   client = NULL;
   CHECK_RESULT(yx_client_new(options, &client, NULL), YX_RESULT_OK);
   response = NULL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, NULL),
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, NULL),
                YX_RESULT_OK);
   yx_response_free(response);
   yx_client_free(client);
@@ -853,7 +936,7 @@ static void test_environment(void) {
   error = NULL;
   client = SENTINEL;
   CHECK_RESULT(yx_client_new(options, &client, &error), YX_RESULT_ERROR);
-  CHECK(client == SENTINEL);
+  CHECK(client == NULL);
   CHECK(error != NULL && kind_of(error) == YX_ERROR_KIND_CONFIGURATION);
   CHECK(strstr(message_of(error), "YUNXIAO_TIMEOUT") != NULL);
   yx_error_free(error);
@@ -865,7 +948,7 @@ static void test_environment(void) {
   CHECK_RESULT(yx_client_new(options, &client, NULL), YX_RESULT_OK);
   error = NULL;
   response = SENTINEL;
-  CHECK_RESULT(yx_execute_release_stage(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error),
                YX_RESULT_ERROR); /* the central edition needs an organization */
   CHECK(error != NULL && kind_of(error) == YX_ERROR_KIND_INVALID_REQUEST);
   yx_error_free(error);
@@ -882,13 +965,151 @@ static void test_environment(void) {
   client = SENTINEL;
   error = NULL;
   CHECK_RESULT(yx_client_new(NULL, &client, &error), YX_RESULT_ERROR);
-  CHECK(client == SENTINEL);
+  CHECK(client == NULL);
   CHECK(error != NULL && kind_of(error) == YX_ERROR_KIND_CONFIGURATION);
   yx_error_free(error);
 
   unsetenv("YUNXIAO_API_BASE_URL");
   unsetenv("YUNXIAO_ORGANIZATION_ID");
   unsetenv("YUNXIAO_MAX_RETRIES");
+}
+
+/* Issue 13's mends: outputs set on every return, raw params add up, one-call printing, the
+ * operation and start time of a failure, the newer settings. */
+static void test_mends(void) {
+  yx_client *client = sandbox_client();
+
+  /* A loop that frees its outputs without resetting them: success, failure, success. Under
+   * valgrind and ASan a stale pointer freed twice would be reported. */
+  yx_response *response = NULL;
+  yx_error *error = NULL;
+  for (int i = 0; i < 4; i++) {
+    sb_reset();
+    if (i % 2 == 1) {
+      sb_faults("{\"status\":404}");
+    }
+    yx_result rc = execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error);
+    CHECK(rc == (i % 2 == 1 ? YX_RESULT_ERROR : YX_RESULT_OK));
+    CHECK((response == NULL) == (rc != YX_RESULT_OK));
+    CHECK((error == NULL) == (rc == YX_RESULT_OK));
+    if (rc != YX_RESULT_OK) {
+      /* Printing takes one call; it is the description. */
+      const char *description = NULL;
+      CHECK_RESULT(yx_error_get_description(error, &description), YX_RESULT_OK);
+      CHECK_STR(yx_error_describe(error), description);
+      CHECK(strncmp(yx_error_describe(error), "not_found", 9) == 0 ||
+            strstr(yx_error_describe(error), "404") != NULL);
+    }
+    yx_response_free(response);
+    yx_error_free(error);
+  }
+
+  /* The operation and the start time of a failed call. */
+  sb_reset();
+  sb_faults("{\"status\":500}");
+  char *result = NULL;
+  CHECK_RESULT(yx_client_call(client, YX_OP_PASS_RELEASE_STAGE_PIPELINE_VALIDATE,
+                              "{\"app_name\":\"" APP "\",\"release_workflow_sn\":\"" WORKFLOW
+                              "\",\"release_stage_sn\":\"" STAGE "\",\"execution_number\":1,\"job_id\":2}",
+                              &result, &error),
+               YX_RESULT_ERROR);
+  CHECK(result == NULL);
+  const char *operation = NULL;
+  CHECK_RESULT(yx_error_get_operation(error, &operation), YX_RESULT_OK);
+  CHECK_STR(operation, "PassReleaseStagePipelineValidate");
+  double started_at_ms = 0;
+  CHECK_RESULT(yx_error_get_started_at_ms(error, &started_at_ms), YX_RESULT_OK);
+  CHECK(started_at_ms > 1.7e12 && started_at_ms < 4.1e12);
+  bool may = false;
+  CHECK_RESULT(yx_error_get_may_have_executed(error, &may), YX_RESULT_OK);
+  CHECK(may); /* a 500 to a mutating call */
+  yx_error_free(error);
+  /* A refused argument has no operation or start time. */
+  CHECK_RESULT(yx_client_call(client, "no_such_call", NULL, &result, &error), YX_RESULT_ERROR);
+  operation = SENTINEL;
+  CHECK_RESULT(yx_error_get_operation(error, &operation), YX_RESULT_NOT_PRESENT);
+  CHECK(operation == NULL);
+  CHECK(strstr(yx_error_describe(error), "unknown operation") != NULL);
+  yx_error_free(error);
+
+  /* Every generated name is one the core knows: an unknown argument is refused naming the
+   * argument, never the operation, and nothing is sent. */
+  static const char *const names[YX_OP_COUNT] = YX_OP_NAMES;
+  sb_reset();
+  for (int i = 0; i < YX_OP_COUNT; i++) {
+    result = SENTINEL;
+    error = NULL;
+    if (!CHECK_RESULT(yx_client_call(client, names[i], "{\"no_such_argument\":1}", &result, &error),
+                      YX_RESULT_ERROR)) {
+      fprintf(stderr, "  (%s)\n", names[i]);
+    }
+    CHECK(result == NULL);
+    CHECK(strstr(yx_error_describe(error), "unknown operation") == NULL);
+    check_argument_error(error, "no_such_argument");
+  }
+  CHECK(sb_request_count() == 0);
+
+  /* yx_request_set_params_json adds up, as documented: both calls' entries are sent, in order;
+   * a key given twice is refused at execute, before sending. */
+  yx_request *request = NULL;
+  CHECK_RESULT(yx_request_new(APP, WORKFLOW, STAGE, &request), YX_RESULT_OK);
+  CHECK_RESULT(yx_request_set_params_json(request, "{\"A\":\"1\"}", NULL), YX_RESULT_OK);
+  CHECK_RESULT(yx_request_set_params_json(request, "{\"B\":\"2\"}", NULL), YX_RESULT_OK);
+  sb_reset();
+  CHECK_RESULT(yx_client_execute(client, request, &response, &error), YX_RESULT_OK);
+  char *log = sb_requests();
+  CHECK(log != NULL && strstr(log, "\"json\":{\"params\":{\"A\":\"1\",\"B\":\"2\"}}") != NULL);
+  free(log);
+  yx_response_free(response);
+  CHECK_RESULT(yx_request_set_params_json(request, "{\"A\":\"3\"}", NULL), YX_RESULT_OK);
+  sb_reset();
+  CHECK_RESULT(yx_client_execute(client, request, &response, &error), YX_RESULT_ERROR);
+  CHECK(response == NULL && error != NULL && kind_of(error) == YX_ERROR_KIND_INVALID_REQUEST);
+  CHECK(strstr(message_of(error), "A") != NULL);
+  CHECK(sb_request_count() == 0);
+  yx_error_free(error);
+  yx_request_free(request);
+  yx_client_free(client);
+
+  /* The newer settings: NULL checks, and the core's judgement at yx_client_new. */
+  CHECK_RESULT(yx_options_set_ca_bundle(NULL, "/x"), YX_RESULT_NULL_ARGUMENT);
+  CHECK_RESULT(yx_options_set_proxy(NULL, "http://p:1"), YX_RESULT_NULL_ARGUMENT);
+  CHECK_RESULT(yx_options_set_deadline_ms(NULL, 1000), YX_RESULT_NULL_ARGUMENT);
+  CHECK_RESULT(yx_options_set_max_rps(NULL, 5.0), YX_RESULT_NULL_ARGUMENT);
+  yx_options *options = sandbox_options();
+  CHECK_RESULT(yx_options_set_ca_bundle(options, NULL), YX_RESULT_NULL_ARGUMENT);
+  CHECK_RESULT(yx_options_set_proxy(options, BAD_UTF8), YX_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(yx_options_set_deadline_ms(options, 0), YX_RESULT_OK);
+  check_configuration_error(options, "deadline 0");
+  options = sandbox_options();
+  CHECK_RESULT(yx_options_set_max_rps(options, -1.0), YX_RESULT_OK);
+  check_configuration_error(options, "max_rps -1");
+  options = sandbox_options();
+  CHECK_RESULT(yx_options_set_ca_bundle(options, "/nonexistent/ca.pem"), YX_RESULT_OK);
+  check_configuration_error(options, "a missing CA bundle");
+  /* A proxy's password is as secret as the token. */
+  options = sandbox_options();
+  CHECK_RESULT(yx_options_set_proxy(options, "ftp://user:pw-hunter2@proxy:3128"), YX_RESULT_OK);
+  client = NULL;
+  error = NULL;
+  if (yx_client_new(options, &client, &error) != YX_RESULT_OK) {
+    CHECK(strstr(yx_error_describe(error), "hunter2") == NULL);
+  }
+  yx_error_free(error);
+  yx_client_free(client);
+  yx_options_free(options);
+  /* Valid ones build a client that works. */
+  options = sandbox_options();
+  CHECK_RESULT(yx_options_set_deadline_ms(options, 30000), YX_RESULT_OK);
+  CHECK_RESULT(yx_options_set_max_rps(options, 1000.0), YX_RESULT_OK);
+  client = NULL;
+  CHECK_RESULT(yx_client_new(options, &client, &error), YX_RESULT_OK);
+  CHECK(error == NULL);
+  sb_reset();
+  CHECK_RESULT(execute_ids(client, NULL, APP, WORKFLOW, STAGE, NULL, &response, &error), YX_RESULT_OK);
+  yx_response_free(response);
+  yx_client_free(client);
+  yx_options_free(options);
 }
 
 int main(void) {
@@ -910,5 +1131,6 @@ int main(void) {
   test_every_fault_kind();
   test_token_never_shown();
   test_environment();
+  test_mends();
   return th_finish("test_api");
 }

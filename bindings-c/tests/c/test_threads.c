@@ -28,14 +28,25 @@ struct worker {
 
 static void *work(void *argument) {
   struct worker *w = argument;
+  /* The outputs are not reset between calls: every call sets every output. */
+  yx_response *response = NULL;
+  yx_error *error = NULL;
+  char *result = NULL;
   for (int i = 0; i < w->calls; i++) {
-    yx_response *response = NULL;
-    yx_error *error = NULL;
-    /* Half the calls through each execute function. */
+    /* Half the calls through yx_client_execute, half through yx_client_call. */
     yx_result rc;
+    uint64_t run_id = 0;
+    bool got = false;
     if (i % 2 == 0) {
-      rc = yx_execute_release_stage(w->client, NULL, "my-web-service", "wf-main", "stage-deploy",
-                                    "{\"K\":\"V\"}", &response, &error);
+      rc = yx_client_call(w->client, YX_OP_EXECUTE_CHANGE_REQUEST_RELEASE_STAGE,
+                          "{\"app_name\":\"my-web-service\",\"release_workflow_sn\":\"wf-main\","
+                          "\"release_stage_sn\":\"stage-deploy\",\"variables\":{\"K\":\"V\"}}",
+                          &result, &error);
+      const char *field = result ? strstr(result, "\"pipeline_run_id\":") : NULL;
+      if (rc == YX_RESULT_OK && field != NULL) {
+        run_id = strtoull(field + strlen("\"pipeline_run_id\":"), NULL, 10);
+        got = run_id > 0;
+      }
     } else {
       yx_request *request = NULL;
       rc = yx_request_new("my-web-service", "wf-main", "stage-deploy", &request);
@@ -46,16 +57,19 @@ static void *work(void *argument) {
         rc = yx_client_execute(w->client, request, &response, &error);
       }
       yx_request_free(request);
+      got = rc == YX_RESULT_OK && yx_response_get_run_id(response, &run_id) == YX_RESULT_OK;
     }
-    uint64_t run_id = 0;
-    if (rc == YX_RESULT_OK && yx_response_get_run_id(response, &run_id) == YX_RESULT_OK) {
+    if (got) {
       w->run_ids[w->ok++] = run_id;
     } else {
-      const char *description = "(no error)";
-      yx_error_get_description(error, &description);
-      fprintf(stderr, "call failed: %s: %s\n", yx_result_name(rc), description);
+      fprintf(stderr, "call failed: %s: %s\n", yx_result_name(rc), yx_error_describe(error));
     }
-    yx_response_free(response);
+    /* Free what this call wrote (the other call's outputs were freed, and not reset, before). */
+    if (i % 2 == 0) {
+      yx_string_free(result);
+    } else {
+      yx_response_free(response);
+    }
     yx_error_free(error);
   }
   return NULL;

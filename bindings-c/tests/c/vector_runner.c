@@ -1,17 +1,18 @@
 /*
- * vector_runner.c: one execute call described on the command line, its outcome printed as one
- * JSON object on stdout. tests/run_vectors.py translates each conformance vector into these
+ * vector_runner.c: one call described on the command line, its outcome printed as one JSON
+ * object on stdout. tests/run_vectors.py translates each conformance vector into these
  * arguments and checks the output and the sandbox's log.
  *
  *   vector_runner --base-url URL --token TOKEN [--edition central|region] [--organization ID]
- *                 [--timeout-ms N] [--max-retries N] [--api simple|request]
- *                 [--input-organization ID] --app NAME --workflow SN --stage SN
- *                 [--comment TEXT] [--variable NAME VALUE]... [--branch SOURCE BRANCH]...
- *                 [--repo-info JSON] [--params JSON]
+ *                 [--timeout-ms N] [--max-retries N]
+ *                 ( --call NAME [--args JSON]
+ *                 | [--input-organization ID] --app NAME --workflow SN --stage SN
+ *                   [--comment TEXT] [--variable NAME VALUE]... [--branch SOURCE BRANCH]...
+ *                   [--repo-info JSON] [--params JSON] )
  *
- * --api simple uses yx_execute_release_stage (only ids and --params); request (the default when
- * a typed parameter is given) uses a yx_request and yx_client_execute. The exit status is 0
- * whenever an outcome was printed, success or error; 2 on bad usage.
+ * --call runs yx_client_call(NAME, JSON) and prints {"outcome":"ok","result":RESULT}; the other
+ * form builds a yx_request and runs yx_client_execute. The exit status is 0 whenever an outcome
+ * was printed, success or error; 2 on bad usage.
  *
  *   vector_runner --batch
  *
@@ -33,7 +34,7 @@
 #define MAX_PAIRS 64
 
 struct arguments {
-  const char *base_url, *token, *edition, *organization, *api;
+  const char *base_url, *token, *edition, *organization, *call, *call_args;
   long long timeout_ms, max_retries;
   const char *input_organization, *app, *workflow, *stage, *comment, *repo_info, *params;
   const char *variables[MAX_PAIRS][2];
@@ -65,7 +66,8 @@ static void parse(int argc, char **argv, struct arguments *a) {
     TAKE("--token", token)
     TAKE("--edition", edition)
     TAKE("--organization", organization)
-    TAKE("--api", api)
+    TAKE("--call", call)
+    TAKE("--args", call_args)
     TAKE("--input-organization", input_organization)
     TAKE("--app", app)
     TAKE("--workflow", workflow)
@@ -92,9 +94,9 @@ static void parse(int argc, char **argv, struct arguments *a) {
       usage(flag);
     }
   }
-  if (a->base_url == NULL || a->token == NULL || a->app == NULL || a->workflow == NULL ||
-      a->stage == NULL) {
-    usage("--base-url, --token, --app, --workflow and --stage are required");
+  if (a->base_url == NULL || a->token == NULL ||
+      (a->call == NULL && (a->app == NULL || a->workflow == NULL || a->stage == NULL))) {
+    usage("--base-url, --token, and --call or --app, --workflow and --stage are required");
   }
 }
 
@@ -218,11 +220,6 @@ static yx_request *build_request(const struct arguments *a) {
 static void run_one(int argc, char **argv) {
   struct arguments a;
   parse(argc, argv, &a);
-  bool typed = a.comment || a.variable_count || a.branch_count || a.repo_info;
-  bool simple = a.api ? strcmp(a.api, "simple") == 0 : !typed;
-  if (simple && typed) {
-    usage("--api simple takes no typed parameters");
-  }
 
   yx_options *options = yx_options_new();
   yx_options_set_ignore_environment(options, true);
@@ -254,19 +251,28 @@ static void run_one(int argc, char **argv) {
     return;
   }
 
-  yx_response *response = NULL;
-  if (simple) {
-    rc = yx_execute_release_stage(client, a.input_organization, a.app, a.workflow, a.stage, a.params,
-                                  &response, &error);
-  } else {
-    yx_request *request = build_request(&a);
-    if (request == NULL) {
-      yx_client_free(client);
-      return;
+  if (a.call != NULL) {
+    char *result = NULL;
+    rc = yx_client_call(client, a.call, a.call_args, &result, &error);
+    if (rc == YX_RESULT_OK) {
+      printf("{\"outcome\":\"ok\",\"result\":%s}\n", result);
+    } else {
+      print_failure("call", rc, error);
     }
-    rc = yx_client_execute(client, request, &response, &error);
-    yx_request_free(request);
+    yx_string_free(result);
+    yx_error_free(error);
+    yx_client_free(client);
+    return;
   }
+
+  yx_response *response = NULL;
+  yx_request *request = build_request(&a);
+  if (request == NULL) {
+    yx_client_free(client);
+    return;
+  }
+  rc = yx_client_execute(client, request, &response, &error);
+  yx_request_free(request);
   if (rc == YX_RESULT_OK) {
     print_success(response);
   } else {
