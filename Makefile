@@ -33,9 +33,12 @@ demo: ## Start the sandbox, execute a release stage through the CLI, print the r
 test: dist-tools lint test-rust test-python test-node test-c test-dist ## Every lint and every suite, then the artefacts.
 	@echo "make test: every lint and suite passed"
 
-catalog: ## Regenerate core/catalog.json and the README's table of operations from core.
+catalog: ## Regenerate core/catalog.json, the README's table and every binding's generated layer.
 	UPDATE_CATALOG=1 $(CARGO) test -p yunxiao-appstack --test catalog
 	python3 scripts/gen_docs.py
+	$(VENV)/bin/python bindings-python/scripts/generate.py
+	node bindings-node/scripts/generate.mjs
+	python3 bindings-c/scripts/generate.py
 
 rust-tools:
 	@if command -v rustup >/dev/null; then \

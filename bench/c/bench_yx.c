@@ -1,4 +1,4 @@
-/* C contender of `make bench`: yx_execute_release_stage on one client, from THREADS threads.
+/* C contender of `make bench`: yx_client_execute on one client and one request, from THREADS threads.
  *
  *   bench-yx BASE_URL TOKEN CALLS THREADS [rss]
  *
@@ -17,6 +17,8 @@
 #define PARAMS "{\"FLOW_INST_RUNNING_COMMENT\":\"bench\",\"IMAGE_TAG\":\"1.4.2\"}"
 
 static struct yx_client *client;
+/* One request, read by every thread (a yx_request may be read concurrently, not changed). */
+static struct yx_request *request;
 static long per_thread;
 static double *latencies;
 static int keep_latencies = 1;
@@ -45,8 +47,7 @@ static void call(void) {
   struct yx_response *response = NULL;
   struct yx_error *error = NULL;
   uint64_t run_id = 0;
-  if (yx_execute_release_stage(client, NULL, "my-web-service", "wf-main", "stage-deploy", PARAMS,
-                               &response, &error) != YX_RESULT_OK) {
+  if (yx_client_execute(client, request, &response, &error) != YX_RESULT_OK) {
     const char *message = "";
     yx_error_get_description(error, &message);
     fprintf(stderr, "call failed: %s\n", message);
@@ -89,6 +90,9 @@ int main(int argc, char **argv) {
   yx_options_set_organization_id(options, "sandbox-org");
   if (yx_client_new(options, &client, &error) != YX_RESULT_OK) return 1;
   yx_options_free(options);
+  if (yx_request_new("my-web-service", "wf-main", "stage-deploy", &request) != YX_RESULT_OK ||
+      yx_request_set_params_json(request, PARAMS, &error) != YX_RESULT_OK)
+    return 1;
 
   for (int i = 0; i < 200; i++) call();
   per_thread = calls / threads;

@@ -44,8 +44,8 @@ HAND_WRITTEN_CLASSES = {
     "ExecuteReleaseStageResponse": "_types.ExecuteReleaseStageResponse",
     "ReleaseBranchRepoInfo": "_types.ReleaseBranchRepoInfo",
 }
-# The exception class of each error kind; `response_too_large` maps to the decode error class,
-# as in the Node binding (the kind code tells them apart).
+# The exception class of each error kind; `response_too_large` is ResponseTooLargeError, a
+# subclass of ResponseDecodeError, as in the Node binding.
 ERROR_CLASSES = {
     "invalid_request": "InvalidRequestError",
     "configuration": "ConfigurationError",
@@ -59,7 +59,7 @@ ERROR_CLASSES = {
     "timeout": "APITimeoutError",
     "connection": "APIConnectionError",
     "decode": "ResponseDecodeError",
-    "response_too_large": "ResponseDecodeError",
+    "response_too_large": "ResponseTooLargeError",
 }
 # Where the bridge answers another schema than the operation's own: cancel answers what
 # cancelling did (core's `call_bridge` doc: "Cancel answers a CancelOutcome").

@@ -33,7 +33,7 @@ ERROR_KINDS: Tuple[Tuple[str, int, str, str], ...] = (
         "could not connect, the certificate was refused, or the connection broke",
     ),
     ("decode", 12, "ResponseDecodeError", "a 2xx answer that could not be read"),
-    ("response_too_large", 13, "ResponseDecodeError", "an answer over the size cap"),
+    ("response_too_large", 13, "ResponseTooLargeError", "an answer over the size cap"),
 )
 
 CLASS_NAMES: Dict[str, str] = {code: cls for code, _, cls, _ in ERROR_KINDS}

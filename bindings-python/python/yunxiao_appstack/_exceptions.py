@@ -260,15 +260,17 @@ class ResponseDecodeError(YunxiaoError):
     default_kind = "decode"
 
 
-#: The answer was larger than ``max_response_bytes`` (``kind == "response_too_large"``): a
-#: :class:`ResponseDecodeError`, as in the Node binding. Kept as a name of that class so that
-#: ``except ResponseTooLargeError`` goes on catching it; test ``error.kind`` to tell the two
-#: kinds apart.
-ResponseTooLargeError = ResponseDecodeError
+class ResponseTooLargeError(ResponseDecodeError):
+    """The answer was larger than ``max_response_bytes`` and was not read to the end: a
+    :class:`ResponseDecodeError`, as in the Node binding (``ResponseTooLargeError extends
+    ResponseDecodeError``), so ``except ResponseDecodeError`` catches both."""
+
+    default_kind = "response_too_large"
 
 
 # The kind -> class table is generated from the catalog (_error_kinds.py), shared in meaning
-# with the Node binding: `response_too_large` is a ResponseDecodeError there and here.
+# with the Node binding: `response_too_large` is a ResponseTooLargeError, a subclass of
+# ResponseDecodeError, there and here.
 _CLASSES: Dict[str, Type[YunxiaoError]] = {
     code: globals()[name] for code, name in _error_kinds.CLASS_NAMES.items()
 }
