@@ -16,6 +16,20 @@ def sandbox_server() -> Iterator[Sandbox]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def tls_sandbox_server() -> Iterator[Sandbox]:
+    server = Sandbox(tls=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls_sandbox(tls_sandbox_server: Sandbox) -> Sandbox:
+    """The session's HTTPS sandbox (its CA trusted through ca_bundle), reset."""
+    tls_sandbox_server.reset()
+    return tls_sandbox_server
+
+
 @pytest.fixture
 def sandbox(sandbox_server: Sandbox) -> Sandbox:
     """The session's sandbox, reset: no requests, no faults, run counters at zero."""

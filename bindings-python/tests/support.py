@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -46,7 +48,9 @@ def sandbox_binary() -> Path:
 class Sandbox:
     """A running `yunxiao-sandbox` process and its control API."""
 
-    def __init__(self, token: Optional[str] = None, clock_scale: Optional[float] = None) -> None:
+    def __init__(
+        self, token: Optional[str] = None, clock_scale: Optional[float] = None, tls: bool = False
+    ) -> None:
         binary = sandbox_binary()
         if not binary.exists():
             raise RuntimeError(
@@ -59,16 +63,34 @@ class Sandbox:
         if clock_scale is not None:
             # A fast clock for the lifecycle scenarios: a 10 s job takes 10 ms at 1000.
             args += ["--clock-scale", str(clock_scale)]
+        if tls:
+            # HTTPS with a CA made at start; its path is the first line on stderr.
+            args += ["--tls"]
         self.token = token or SANDBOX_TOKEN
         self.process = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if tls else subprocess.DEVNULL,
+            text=True,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
-        if not line.startswith("http://"):
+        if not line.startswith("https://" if tls else "http://"):
             self.process.kill()
             raise RuntimeError(f"the sandbox did not announce its URL (got {line!r})")
         self.url = line
+        self.ca_path: Optional[str] = None
+        self._ssl: Optional[ssl.SSLContext] = None
+        if tls:
+            assert self.process.stderr is not None
+            first = self.process.stderr.readline().strip()
+            if not first.startswith("ca_path: "):
+                self.process.kill()
+                raise RuntimeError(f"the sandbox did not name its CA (got {first!r})")
+            self.ca_path = first[len("ca_path: ") :]
+            self._ssl = ssl.create_default_context(cafile=self.ca_path)
+            # Keep reading its logs, or a full pipe would stall the server.
+            threading.Thread(target=self.process.stderr.read, daemon=True).start()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -86,7 +108,7 @@ class Sandbox:
             method=method,
             headers={"content-type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10, context=self._ssl) as answer:
             return json.loads(answer.read())
 
     def reset(self) -> None:
@@ -104,6 +126,8 @@ class Sandbox:
         return count
 
     def client(self, **settings: Any) -> yx.Client:
+        if self.ca_path is not None:
+            settings.setdefault("ca_bundle", self.ca_path)
         settings.setdefault("token", self.token)
         settings.setdefault("base_url", self.url)
         settings.setdefault("organization_id", ORG)
@@ -111,6 +135,8 @@ class Sandbox:
         return yx.Client(**settings)
 
     def async_client(self, **settings: Any) -> yx.AsyncClient:
+        if self.ca_path is not None:
+            settings.setdefault("ca_bundle", self.ca_path)
         settings.setdefault("token", self.token)
         settings.setdefault("base_url", self.url)
         settings.setdefault("organization_id", ORG)

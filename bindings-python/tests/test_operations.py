@@ -45,6 +45,7 @@ def client_settings(vector: Dict[str, Any], sandbox: Sandbox) -> Dict[str, Any]:
         "organization_id": spec.get("organization_id"),
         "timeout": spec.get("timeout", 10.0),
         "max_retries": spec.get("max_retries"),
+        "ca_bundle": sandbox.ca_path,
     }
 
 
@@ -180,6 +181,13 @@ def test_operation_vector_blocking(path: Path, sandbox: Sandbox) -> None:
     vector = load(path)
     prepare(vector, sandbox)
     check(vector, sandbox, run_sync(vector, sandbox))
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.stem)
+def test_operation_vector_blocking_over_https(path: Path, tls_sandbox: Sandbox) -> None:
+    vector = load(path)
+    prepare(vector, tls_sandbox)
+    check(vector, tls_sandbox, run_sync(vector, tls_sandbox))
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.stem)

@@ -47,6 +47,7 @@ def client_settings(vector: Dict[str, Any], sandbox: Sandbox) -> Dict[str, Any]:
         "organization_id": spec.get("organization_id"),
         "timeout": spec.get("timeout", 10.0),
         "max_retries": spec.get("max_retries"),
+        "ca_bundle": sandbox.ca_path,
     }
 
 
@@ -158,6 +159,13 @@ def test_vector_blocking(path: Path, sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=vector_id)
+def test_vector_blocking_over_https(path: Path, tls_sandbox: Sandbox) -> None:
+    vector = load(path)
+    prepare(vector, tls_sandbox)
+    check(vector, tls_sandbox, run_sync(vector, tls_sandbox))
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=vector_id)
 def test_vector_asyncio(path: Path, sandbox: Sandbox) -> None:
     vector = load(path)
     prepare(vector, sandbox)
@@ -169,3 +177,24 @@ def test_the_vectors_folder_is_not_empty() -> None:
     assert VECTORS, f"no vectors found in {VECTORS_DIR}"
     for path in VECTORS:
         assert load(path)["name"] == path.stem
+
+
+def test_without_the_ca_https_is_refused_at_once_and_nothing_is_sent(tls_sandbox: Sandbox) -> None:
+    # The same server as the https replay above, but its CA not trusted: the certificate is
+    # refused (unknown issuer), never retried, and nothing reaches the server.
+    with yx.Client(
+        token=SANDBOX_TOKEN,
+        base_url=tls_sandbox.url,
+        organization_id="sandbox-org",
+        max_retries=5,
+    ) as client:
+        with pytest.raises(yx.APIConnectionError) as caught:
+            client.execute_release_stage(
+                app_name="my-web-service",
+                release_workflow_sn="wf-main",
+                release_stage_sn="stage-deploy",
+            )
+    assert caught.value.kind == "connection"
+    assert not caught.value.may_have_executed
+    assert "certificate" in str(caught.value)
+    assert tls_sandbox.count() == 0
