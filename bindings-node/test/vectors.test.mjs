@@ -62,6 +62,7 @@ function clientOptions(sandbox, spec = {}) {
   if (spec.edition !== undefined) options.edition = spec.edition;
   if (spec.organization_id !== undefined) options.organizationId = spec.organization_id;
   if (spec.max_retries !== undefined) options.maxRetries = spec.max_retries;
+  if (sandbox.caPath !== undefined) options.caBundle = sandbox.caPath;
   const known = ['token', 'base_url', 'base_path', 'timeout', 'edition', 'organization_id', 'max_retries'];
   for (const key of Object.keys(spec)) assert.ok(known.includes(key), `unknown client field ${key}`);
   return options;
@@ -107,11 +108,12 @@ async function run(sandbox, vector) {
   }
 }
 
-describe('conformance vectors', () => {
+// Every vector over http, then again over https (the sandbox's --tls, its CA through caBundle).
+for (const [label, args] of [['conformance vectors', []], ['conformance vectors over https', ['--tls']]]) describe(label, () => {
   /** @type {Sandbox} */
   let sandbox;
   before(async () => {
-    sandbox = await Sandbox.start();
+    sandbox = await Sandbox.start(args);
   });
   after(() => sandbox?.stop());
 

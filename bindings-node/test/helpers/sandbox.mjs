@@ -2,7 +2,8 @@
 // control API. No mocks: the addon sends real HTTP to this process on 127.0.0.1.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -32,31 +33,51 @@ export function sandboxBinary() {
  * A running sandbox. `await Sandbox.start()`, then `stop()` in `after()`.
  */
 export class Sandbox {
-  /** @param {import('node:child_process').ChildProcess} child @param {string} url */
-  constructor(child, url) {
+  /**
+   * @param {import('node:child_process').ChildProcess} child @param {string} url
+   * @param {string | undefined} [caPath] the CA of an HTTPS sandbox
+   */
+  constructor(child, url, caPath) {
     this.child = child;
     this.url = url;
     this.port = Number(new URL(url).port);
+    /** The CA file of an HTTPS sandbox (`--tls`), else undefined. */
+    this.caPath = caPath;
+    this.ca = caPath ? readFileSync(caPath, 'utf8') : undefined;
   }
 
-  /** @param {string[]} [extraArgs] */
+  /** @param {string[]} [extraArgs] `--tls` serves HTTPS with a CA made at start */
   static async start(extraArgs = []) {
     const binary = sandboxBinary();
     if (!existsSync(binary)) {
       throw new Error(`sandbox binary not found at ${binary}: run \`cargo build -p yunxiao-sandbox\``);
     }
+    const tls = extraArgs.includes('--tls');
     const child = spawn(binary, ['--port', '0', '--log-level', 'warn', ...extraArgs], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', tls ? 'pipe' : 'inherit'],
     });
-    const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });
-    const url = await new Promise((resolveUrl, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`sandbox exited with ${code} before printing its URL`)));
-      lines.once('line', (line) => resolveUrl(line.trim()));
-    });
-    lines.close();
+    const firstLine = (stream) => {
+      const lines = createInterface({ input: stream });
+      return new Promise((resolveLine, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`sandbox exited with ${code} before it started`)));
+        lines.once('line', (line) => {
+          lines.close();
+          resolveLine(line.trim());
+        });
+      });
+    };
+    const url = await firstLine(/** @type {import('node:stream').Readable} */ (child.stdout));
     child.stdout?.resume();
-    return new Sandbox(child, url);
+    let caPath;
+    if (tls) {
+      // The CA's path is the first line on stderr; the rest goes on to ours.
+      const line = await firstLine(/** @type {import('node:stream').Readable} */ (child.stderr));
+      if (!line.startsWith('ca_path: ')) throw new Error(`the sandbox named no CA: ${line}`);
+      caPath = line.slice('ca_path: '.length);
+      child.stderr?.pipe(process.stderr);
+    }
+    return new Sandbox(child, url, caPath);
   }
 
   async stop() {
@@ -70,10 +91,29 @@ export class Sandbox {
   async control(method, path, body) {
     const init = { method, headers: { 'content-type': 'application/json' } };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    if (this.ca) return this.#controlOverHttps(method, path, init);
     const response = await fetch(`${this.url}/_sandbox/${path}`, init);
     const text = await response.text();
     if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status} ${text}`);
     return JSON.parse(text);
+  }
+
+  /** The control API of an HTTPS sandbox, trusting its CA (fetch cannot be given one). */
+  #controlOverHttps(method, path, init) {
+    return new Promise((resolveJson, reject) => {
+      const req = httpsRequest(`${this.url}/_sandbox/${path}`, { method, headers: init.headers, ca: this.ca }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => {
+          if ((res.statusCode ?? 500) >= 300) reject(new Error(`sandbox ${method} ${path}: ${res.statusCode} ${text}`));
+          else resolveJson(JSON.parse(text));
+        });
+      });
+      req.on('error', reject);
+      if (init.body !== undefined) req.write(init.body);
+      req.end();
+    });
   }
 
   reset() {
@@ -96,6 +136,7 @@ export class Sandbox {
 
   /** Client options for this sandbox, isolated from the runner's YUNXIAO_* environment. */
   clientOptions(extra = {}) {
-    return { token: SANDBOX_TOKEN, baseUrl: this.url, env: {}, ...extra };
+    const ca = this.caPath ? { caBundle: this.caPath } : {};
+    return { token: SANDBOX_TOKEN, baseUrl: this.url, env: {}, ...ca, ...extra };
   }
 }
