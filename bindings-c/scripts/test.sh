@@ -41,9 +41,10 @@ fi
 work=$(mktemp -d)
 sandbox_pid=
 fast_pid=
+tls_pid=
 cleanup() {
   local pid
-  for pid in $sandbox_pid $fast_pid; do
+  for pid in $sandbox_pid $fast_pid ${tls_pid:-}; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -126,6 +127,23 @@ if [[ $fast_url != http://* ]]; then
   exit 1
 fi
 # Its stderr is a file here, not a terminal: plain text, no ANSI colour codes.
+# The vectors once more over HTTPS: a third sandbox with --tls, its CA (first stderr line) trusted
+# through ca_bundle.
+"$CARGO_TARGET_DIR/debug/yunxiao-sandbox" --port 0 --tls --tls-dir "$work/tls" --log-level warn \
+  >"$work/tls.out" 2>"$work/tls.err" &
+tls_pid=$!
+for _ in $(seq 100); do
+  [[ -s $work/tls.out ]] && break
+  sleep 0.1
+done
+tls_url=$(head -n 1 "$work/tls.out")
+tls_ca=$(sed -n 's/^ca_path: //p' "$work/tls.err" | head -n 1)
+if [[ $tls_url != https://* || ! -s $tls_ca ]]; then
+  echo "the https sandbox did not start:"
+  cat "$work/tls.err"
+  exit 1
+fi
+
 sandbox_log_is_plain() {
   grep -q 'listening' "$work/sandbox.err" || { echo "no 'listening' line in the sandbox's log"; return 1; }
   if grep -q $'\x1b' "$work/sandbox.err"; then
@@ -277,6 +295,8 @@ for mode in shared static asan; do
   step "[$mode] lifecycle scenarios" env YX_SANDBOX_URL="$fast_url" "$work/bin/$mode-test_lifecycle"
   step "[$mode] README example" run_examples "$mode"
 done
+step "[shared] conformance vectors over https" python3 "$tests/run_vectors.py" \
+  --runner "$work/bin/shared-vector_runner" --sandbox "$tls_url" --ca-bundle "$tls_ca" --label vectors-https
 step "[fullstatic] test_api" "$work/bin/fullstatic-test_api"
 step "[fullstatic] README example" run_examples fullstatic
 

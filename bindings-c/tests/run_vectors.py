@@ -22,6 +22,7 @@ import json
 import math
 import os
 import shlex
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -38,13 +39,18 @@ with open(CATALOG, encoding="utf-8") as _file:
     DURATIONS = set(json.load(_file)["duration_arguments"])
 
 
+#: The CA of an HTTPS sandbox (--ca-bundle), trusted by the control calls and the runner.
+CA_BUNDLE = None
+
+
 def control(sandbox, method, path, body=None):
     """Calls the sandbox's control API and returns the decoded JSON answer."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         sandbox + path, data=data, method=method, headers={"content-type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:
+    context = ssl.create_default_context(cafile=CA_BUNDLE) if CA_BUNDLE else None
+    with urllib.request.urlopen(request, timeout=30, context=context) as answer:
         text = answer.read().decode()
     return json.loads(text) if text else None
 
@@ -67,6 +73,8 @@ def client_arguments(vector, sandbox):
     timeout_ms = round(client.get("timeout", DEFAULT_TIMEOUT_S) * 1000)
     args = ["--base-url", base_url, "--token", client.get("token", SANDBOX_TOKEN)]
     args += ["--timeout-ms", str(timeout_ms)]
+    if CA_BUNDLE:
+        args += ["--ca-bundle", CA_BUNDLE]
     if "edition" in client:
         args += ["--edition", client["edition"]]
     if "organization_id" in client:
@@ -276,7 +284,10 @@ def main():
     parser.add_argument("--sandbox", required=True, help="the sandbox's base URL")
     parser.add_argument("--wrapper", default="", help="a command to run the runner under (valgrind …)")
     parser.add_argument("--label", default="vectors")
+    parser.add_argument("--ca-bundle", default=None, help="the CA of an HTTPS sandbox, to trust")
     options = parser.parse_args()
+    global CA_BUNDLE
+    CA_BUNDLE = options.ca_bundle
 
     files = sorted(glob.glob(os.path.join(VECTORS, "*.json")))
     passed = failed = skipped = 0

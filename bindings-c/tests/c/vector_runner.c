@@ -34,7 +34,7 @@
 #define MAX_PAIRS 64
 
 struct arguments {
-  const char *base_url, *token, *edition, *organization, *call, *call_args;
+  const char *base_url, *token, *edition, *organization, *call, *call_args, *ca_bundle;
   long long timeout_ms, max_retries;
   const char *input_organization, *app, *workflow, *stage, *comment, *repo_info, *params;
   const char *variables[MAX_PAIRS][2];
@@ -63,6 +63,7 @@ static void parse(int argc, char **argv, struct arguments *a) {
     continue;                             \
   }
     TAKE("--base-url", base_url)
+    TAKE("--ca-bundle", ca_bundle)
     TAKE("--token", token)
     TAKE("--edition", edition)
     TAKE("--organization", organization)
@@ -239,6 +240,9 @@ static void run_one(int argc, char **argv) {
   }
   if (a.max_retries >= 0) {
     yx_options_set_max_retries(options, (uint32_t)a.max_retries);
+  }
+  if (a.ca_bundle) {
+    yx_options_set_ca_bundle(options, a.ca_bundle);
   }
 
   yx_client *client = NULL;
