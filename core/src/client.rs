@@ -408,7 +408,7 @@ fn classify_send_error(
             };
         }
         return Error::Connect {
-            message: error_chain(error),
+            message: format!("{}: {}", host_port(config), error_chain(error)),
             call: call.clone(),
         };
     }
@@ -445,16 +445,57 @@ fn chain_has_timeout(error: &reqwest::Error) -> bool {
 /// The error and its causes on one line, without reqwest's `for url (...)` noise.
 fn error_chain(error: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let top = error.to_string();
-    let top = top.split(" for url (").next().unwrap_or(&top).to_owned();
-    parts.push(top);
-    let mut source = std::error::Error::source(error);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = source {
         let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
+        let text = text
+            .split(" for url (")
+            .next()
+            .unwrap_or(&text)
+            .trim()
+            .to_owned();
+        if !is_wrapper(&text) && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(plain(&text));
         }
         source = cause.source();
     }
+    if parts.is_empty() {
+        parts.push("the connection failed".to_owned());
+    }
     one_line(&parts.join(": "), 500)
+}
+
+/// The HTTP stack's own layers ("error sending request", "client error (Connect)"): they say
+/// where the error passed, not what happened.
+fn is_wrapper(text: &str) -> bool {
+    text.is_empty()
+        || text.starts_with("error sending request")
+        || text.starts_with("client error (")
+        || text == "tcp connect error"
+        || text == "error trying to connect"
+}
+
+/// `Connection refused (os error 111)` → `connection refused`: our words, once.
+fn plain(text: &str) -> String {
+    let text = match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => &text[..at],
+        _ => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if chars.clone().next().is_some_and(char::is_lowercase) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => text.to_owned(),
+    }
+}
+
+/// `host:port` of the base URL, for messages.
+fn host_port(config: &ClientConfig) -> String {
+    let url = config.base_url();
+    let host = url.host_str().unwrap_or("the server");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
 }

@@ -50,10 +50,10 @@ pub enum Error {
     },
 
     /// No connection could be opened (DNS, refused, TLS handshake): nothing was sent.
-    #[error("{}could not connect: {message}", action_prefix(.call))]
+    #[error("{}could not connect to {message}; nothing was sent", action_prefix(.call))]
     #[non_exhaustive]
     Connect {
-        /// The cause, as the network stack reported it.
+        /// Where, and why: `127.0.0.1:8080: connection refused`.
         message: String,
         /// The call that could not connect.
         call: std::sync::Arc<CallInfo>,

@@ -212,6 +212,18 @@ async fn connect_failures_are_retried_and_say_nothing_ran() {
         .expect_err("refused");
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(!err.may_have_executed());
+    // Our words, once: where and why, none of the HTTP stack's layers.
+    let shown = err.to_string();
+    assert!(
+        shown.ends_with(&format!(
+            "could not connect to 127.0.0.1:{port}: connection refused; nothing was sent"
+        )),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("error sending request") && !shown.contains("client error"),
+        "{shown}"
+    );
     let log = captured.text();
     for attempt in 1..=3 {
         assert!(
