@@ -109,7 +109,7 @@ check "the wheel is tagged manylinux (auditwheel show)" wheel_tag_ok
 stripped() {
   local binary=${binaries[2]}
   file -b "$binary" 2>/dev/null || true
-  ! readelf -S "$binary" | grep -q '\.symtab\|\.debug_'
+  ! readelf -S "$binary" | grep -q '\.symtab\|\.debug_info'
 }
 check "the CLI binary is stripped" stripped
 
