@@ -109,7 +109,8 @@ check "the wheel is tagged manylinux (auditwheel show)" wheel_tag_ok
 stripped() {
   local binary=${binaries[2]}
   file -b "$binary" 2>/dev/null || true
-  ! readelf -S "$binary" | grep -q '\.symtab\|\.debug_info'
+  # .debug_gdb_scripts (a pretty-printer hint rustc always emits) is no debug information.
+  ! readelf -S --wide "$binary" | grep -q '\.symtab\|\.debug_info\|\.debug_line'
 }
 check "the CLI binary is stripped" stripped
 
