@@ -64,7 +64,7 @@ test-node: ## Build the Node binding and run its suite.
 test-c: ## Build the C library, check the header, run the C suite (valgrind, sanitizers).
 	bindings-c/scripts/test.sh
 
-test-dist: dist-tools ## make dist with DIST_PROFILE=$(TEST_DIST_PROFILE), then make dist-check.
+test-dist: dist-tools ## make dist of dev-profile artefacts (TEST_DIST_PROFILE), then make dist-check.
 	DIST_PROFILE=$(TEST_DIST_PROFILE) scripts/dist.sh
 	scripts/dist-check.sh
 

@@ -74,9 +74,13 @@ tar -C "$stage" --owner=0 --group=0 --numeric-owner -czf "$out/$c_root.tar.gz" "
 step "Python wheel (maturin --zig, manylinux_2_17) and sdist"
 # maturin drives zig with its own wrappers and flags: in the shared target directory it would
 # rebuild, and undo, what cargo-zigbuild built there (and the other way round). It gets its own.
+# In the dev profile these are the very settings of bindings-python/scripts/test.sh's wheel, so
+# that `make test` builds the wheel once. Other profiles strip it.
+strip_args=()
+[[ $profile == dev ]] || strip_args=(--strip)
 CARGO_TARGET_DIR=$CARGO_TARGET_DIR/zig-maturin \
   maturin build --quiet -m bindings-python/Cargo.toml --profile "$profile" --target "$triple" --zig \
-  --compatibility "manylinux_${glibc/./_}" --strip -o "$out"
+  --compatibility "manylinux_${glibc/./_}" "${strip_args[@]}" -o "$out"
 maturin sdist -m bindings-python/Cargo.toml -o "$out"
 wheel=$(ls "$out"/yunxiao_appstack-*.whl)
 auditwheel show "$wheel" | tee "$stage/auditwheel.txt"

@@ -42,10 +42,18 @@ step "Python lints"
 "$VENV/bin/ruff" check --cache-dir "$CARGO_TARGET_DIR/ruff-cache" "$HERE/python" "$HERE/tests" "$HERE/scripts"
 "$VENV/bin/ruff" format --check --cache-dir "$CARGO_TARGET_DIR/ruff-cache" "$HERE/python" "$HERE/tests" "$HERE/scripts"
 
-step "Wheel (pip wheel ./bindings-python)"
+# With the artefact toolchain in .venv (`make dist-tools`, which `make test` runs first), the
+# wheel is the manylinux_2_17 one `make dist` makes: linked by zig against glibc 2.17, in the
+# target directory scripts/dist.sh uses for maturin, so `make test`'s dist build reuses it.
+WHEEL_ENV=()
+if [ -x "$VENV/bin/cargo-zigbuild" ] && "$PY" -c "import ziglang" 2>/dev/null; then
+    WHEEL_ENV=(CARGO_TARGET_DIR="$CARGO_TARGET_DIR/zig-maturin"
+        MATURIN_PEP517_ARGS="$MATURIN_PEP517_ARGS --target x86_64-unknown-linux-gnu --zig --compatibility manylinux_2_17")
+fi
+step "Wheel (pip wheel ./bindings-python${WHEEL_ENV:+, zig, manylinux_2_17})"
 rm -rf "$DIST"
 mkdir -p "$DIST"
-(cd "$ROOT" && "$PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$DIST" ./bindings-python)
+(cd "$ROOT" && env "${WHEEL_ENV[@]}" "$PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$DIST" ./bindings-python)
 WHEEL="$(ls "$DIST"/yunxiao_appstack-*.whl)"
 case "$(basename "$WHEEL")" in
     *-cp39-abi3-*) echo "built $(basename "$WHEEL")" ;;
