@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{self, CatalogEntry};
+use crate::catalog;
 use crate::error::Error;
 use crate::lifecycle::abort::AbortHandle;
 use crate::lifecycle::started::StartedSinceOptions;
@@ -489,12 +489,6 @@ fn to_json<T: Serialize>(value: &T, style: ArgStyle) -> Result<Value, Error> {
         .map_err(|e| Error::invalid_request(format!("the result cannot be written as JSON: {e}")))
 }
 
-/// The canonical names of the operation's arguments plus, for list calls, nothing more: the
-/// next page's arguments come back in the result's `next_args`.
-fn entry_for(name: &str) -> Option<&'static CatalogEntry> {
-    catalog::find(name)
-}
-
 impl Client {
     /// Runs the operation or lifecycle helper `name` (an OpenAPI name, a method name, or a
     /// helper name, in snake_case or camelCase) with `args` spelled in `style`, answering JSON
@@ -513,7 +507,7 @@ impl Client {
             } else {
                 crate::endpoint::snake_case(name)
             };
-        if let Some(entry) = entry_for(&canonical_name) {
+        if let Some(entry) = catalog::find(&canonical_name) {
             let what = entry.info.method_name;
             let args = canonical_arguments(what, args, &entry.argument_names(), style)?;
             if entry.info.name == "CancelExecutionReleaseStage" {

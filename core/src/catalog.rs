@@ -56,15 +56,10 @@ where
     O: crate::paging::Paged + DeserializeOwned + Serialize,
 {
     let request: O = serde_json::from_value(args.clone()).ok()?;
-    // The page's paging fields are all that `next_page` reads: rebuild them, without items.
+    // The paging fields and the item count are all that `next_page_of` reads: the items
+    // themselves are not rebuilt.
     let page: crate::Page<O::Item> = crate::Page {
-        items: match result.get("items").and_then(Value::as_array) {
-            Some(items) if !items.is_empty() => {
-                // Only the count matters to `next_page`; the items are not re-read.
-                Vec::with_capacity(0)
-            }
-            _ => Vec::new(),
-        },
+        items: Vec::new(),
         total: result.get("total").and_then(Value::as_u64),
         current: result.get("current").and_then(Value::as_u64),
         pages: result.get("pages").and_then(Value::as_u64),
@@ -80,7 +75,7 @@ where
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     Some(
-        crate::paging::next_page_counted(&request, &page, count)
+        crate::paging::Paged::next_page_of(&request, &page, count)
             .and_then(|next| serde_json::to_value(next).ok()),
     )
 }

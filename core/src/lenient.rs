@@ -17,8 +17,6 @@ use crate::policy;
 #[derive(Clone, Copy)]
 pub(crate) struct Obj<'a>(pub(crate) Option<&'a Map<String, Value>>);
 
-static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-
 impl<'a> Obj<'a> {
     /// `value` as an object; anything else reads as an empty object.
     pub(crate) fn of(value: &'a Value) -> Self {
@@ -119,12 +117,6 @@ impl<'a> Obj<'a> {
     pub(crate) fn has_any(&self, names: &[&str]) -> bool {
         self.0
             .is_some_and(|map| names.iter().any(|n| map.contains_key(*n)))
-    }
-
-    /// An empty object.
-    #[allow(dead_code)]
-    pub(crate) fn empty() -> Obj<'static> {
-        Obj(Some(EMPTY.get_or_init(Map::new)))
     }
 }
 

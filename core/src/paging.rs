@@ -78,15 +78,6 @@ pub trait Paged: Operation<Output = Page<Self::Item>> + Clone + 'static {
     fn next_page_of(&self, page: &Page<Self::Item>, count: usize) -> Option<Self>;
 }
 
-/// `next_page` for a page whose items were counted (`count`) but not kept: the bridge's view.
-pub(crate) fn next_page_counted<O: Paged>(
-    request: &O,
-    page: &Page<O::Item>,
-    count: usize,
-) -> Option<O> {
-    request.next_page_of(page, count)
-}
-
 /// Every item of every page of a list call, fetched a page at a time as they are consumed.
 ///
 /// ```no_run
