@@ -96,6 +96,7 @@ pub(crate) fn handle(
                     "version": crate::VERSION,
                     "tls": sandbox.ca_path().is_some(),
                     "ca_path": sandbox.ca_path().map(|path| path.display().to_string()),
+                    "connections_accepted": sandbox.connections_accepted(),
                 }),
             ),
             _ => method_not_allowed(method, "GET", ids),

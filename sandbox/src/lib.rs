@@ -73,7 +73,7 @@ pub use guard::{SandboxGuard, spawn};
 pub use model::MAX_RUNS_PER_STAGE;
 pub use recording::{DEFAULT_MAX_RECORDS, MASK, RecordedRequest, TOKEN_HEADER, TokenStatus};
 pub use responses::REQUEST_ID_HEADER;
-pub use server::{MAX_REQUEST_BODY, SandboxConfig, Server, serve};
+pub use server::{DEFAULT_IDLE_TIMEOUT, MAX_REQUEST_BODY, SandboxConfig, Server, serve};
 pub use state::Sandbox;
 pub use tls::{CA_FILE_NAME, DEFAULT_TLS_HOSTNAMES, TlsOptions};
 

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing::level_filters::LevelFilter;
 use tracing::{error, info, warn};
-use yunxiao_sandbox::{DEFAULT_MAX_RECORDS, Fixture, SandboxConfig, Server, TlsOptions};
+use yunxiao_sandbox::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_RECORDS, Fixture, SandboxConfig, Server, TlsOptions,
+};
 
 /// A local stand-in for the Yunxiao AppStack release-stage OpenAPI.
 ///
@@ -48,6 +50,11 @@ struct Args {
     /// the clock (advance it with POST /_sandbox/clock).
     #[arg(long, value_name = "SCALE", default_value_t = 1.0)]
     clock_scale: f64,
+
+    /// Close a connection that has waited this long for its next request (an idle keep-alive
+    /// connection included), in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_millis() as u64)]
+    idle_timeout_ms: u64,
 
     /// Log level on stderr: off, error, warn, info, debug or trace (debug logs every request).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
@@ -116,6 +123,7 @@ fn main() -> ExitCode {
             hostnames: args.tls_hostname,
             expired: args.tls_expired,
         },
+        idle_timeout: std::time::Duration::from_millis(args.idle_timeout_ms.max(1)),
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -38,6 +38,9 @@ pub const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
 /// How long in-flight requests may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
+/// The default of [`SandboxConfig::idle_timeout`] (hyper's own default header read timeout).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long a client may take to finish the TLS handshake before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -65,6 +68,10 @@ pub struct SandboxConfig {
     /// Where the CA certificate goes and which names the server certificate carries; only
     /// read when [`SandboxConfig::tls`] is on.
     pub tls_options: TlsOptions,
+    /// How long a connection may wait for the head of its next request before the server
+    /// closes it — an idle keep-alive connection included. 30 s by default; a short one lets
+    /// a test see what a client does with a pooled connection the server has closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -81,6 +88,7 @@ impl Default for SandboxConfig {
             clock_scale: 1.0,
             tls: false,
             tls_options: TlsOptions::default(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -129,6 +137,7 @@ pub struct Server {
     addr: SocketAddr,
     base_url: String,
     tls: Option<Arc<TlsMaterial>>,
+    idle_timeout: Duration,
 }
 
 /// The base URL clients use for a bound address: unspecified addresses become loopback.
@@ -185,6 +194,7 @@ impl Server {
             addr,
             base_url: base_url_for(addr, tls.is_some()),
             tls,
+            idle_timeout: config.idle_timeout,
         })
     }
 
@@ -223,12 +233,16 @@ impl Server {
             sandbox,
             base_url,
             tls,
+            idle_timeout,
             ..
         } = self;
         let graceful = GracefulShutdown::new();
         let builder = {
             let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).keep_alive(true);
+            builder
+                .timer(TokioTimer::new())
+                .keep_alive(true)
+                .header_read_timeout(idle_timeout);
             builder
         };
         let acceptor = tls.as_deref().map(|tls| tls.acceptor().clone());
@@ -248,6 +262,7 @@ impl Server {
                             continue;
                         }
                     };
+                    sandbox.count_connection();
                     if let Err(e) = stream.set_nodelay(true) {
                         debug!(error = %e, "cannot set TCP_NODELAY");
                     }

@@ -1,6 +1,7 @@
 //! The sandbox's shared state and the typed, in-process handle to it.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -59,6 +60,9 @@ struct Inner {
     ids: RequestIds,
     /// Set once, when the server serving this state speaks https.
     tls: OnceLock<Arc<TlsMaterial>>,
+    /// TCP connections accepted since start (never reset): how tests see whether a client
+    /// reused its connection.
+    connections_accepted: AtomicU64,
 }
 
 /// A cheap, cloneable handle to one sandbox's state: the typed equivalent of the
@@ -87,6 +91,7 @@ impl Sandbox {
                 state: Mutex::new(state),
                 ids: RequestIds::new(),
                 tls: OnceLock::new(),
+                connections_accepted: AtomicU64::new(0),
             }),
         }
     }
@@ -98,6 +103,19 @@ impl Sandbox {
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many TCP connections the server has accepted since it started. Not cleared by
+    /// [`Sandbox::reset`]: a test takes the difference across the calls it makes.
+    pub fn connections_accepted(&self) -> u64 {
+        self.inner.connections_accepted.load(Ordering::Relaxed)
+    }
+
+    /// Counts one accepted connection.
+    pub(crate) fn count_connection(&self) {
+        self.inner
+            .connections_accepted
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// The request id generator.

@@ -476,8 +476,11 @@ async fn control_api() {
         .expect("json");
     assert_eq!(
         health,
-        json!({"ok": true, "version": VERSION, "tls": false, "ca_path": null})
+        json!({"ok": true, "version": VERSION, "tls": false, "ca_path": null,
+               // This request's own connection, the first the server accepted.
+               "connections_accepted": 1})
     );
+    assert_eq!(sandbox.sandbox().connections_accepted(), 1);
 
     // Bad control input: 400 with the error body, never a crash.
     let bad_inputs: [(&str, &str, &str); 8] = [
