@@ -1,7 +1,11 @@
 //! A blocking twin of [`crate::Client`] for synchronous code: scripts, C callers, threads.
 //!
-//! It owns a small tokio runtime. Any number of threads may call one client at once; each call
-//! runs on the calling thread while the runtime's worker drives the sockets and timers.
+//! It owns a tokio runtime with no thread of its own: a call drives the sockets and timers on
+//! the calling thread, so a sequential caller pays no hand-off between threads per call (the
+//! way libcurl's easy interface works). Any number of threads may call one client at once: one
+//! of them drives the I/O of all the calls in flight while the others wait for their answer,
+//! and the driving passes on as calls finish. Nothing runs between calls; [`crate::pool`]'s
+//! catch-up at the start of each call sees what happened to the pooled connections meanwhile.
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,7 +21,7 @@ use crate::request::ExecuteReleaseStageRequest;
 
 /// A blocking client; cheap to clone, `Send + Sync`, one connection pool and one runtime shared
 /// by every clone. Dropping the last clone stops the runtime, waiting at most about a second
-/// for its worker thread.
+/// for its blocking-pool threads (name resolution).
 #[derive(Clone)]
 pub struct Client {
     client: crate::Client,
@@ -42,8 +46,8 @@ impl Drop for OwnedRuntime {
                 // Dropped inside another runtime: waiting here would panic.
                 runtime.shutdown_background();
             } else {
-                // Joins the worker so that nothing of it outlives the client (leak checkers
-                // see a clean exit).
+                // Joins the blocking-pool threads so that nothing of the runtime outlives the
+                // client (leak checkers see a clean exit).
                 runtime.shutdown_timeout(Duration::from_secs(1));
             }
         }
@@ -63,8 +67,7 @@ impl Client {
 
     /// Wraps an async client, giving it a runtime of its own.
     pub fn from_async(client: crate::Client) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .thread_name("yunxiao-appstack")
             .enable_all()
             .build()
@@ -126,21 +129,22 @@ impl Client {
             .expect("the runtime is only taken in Drop, after the last clone is gone");
         let future = call(self.client.clone());
         if tokio::runtime::Handle::try_current().is_err() {
-            // The common case: the future runs on the calling thread, so many threads calling
-            // at once are many pollers, not a queue behind one worker.
+            // The common case: the calling thread drives the call's I/O itself.
             return runtime.block_on(future);
         }
-        // Inside a runtime, `block_on` would panic: run on ours and wait for the answer.
-        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            let outcome = future.await;
-            // The receiver only goes away if the waiting thread died; nothing to tell then.
-            let _ = sender.send(outcome);
-        });
-        receiver.recv().unwrap_or_else(|_| {
-            Err(Error::configuration(
-                "the I/O runtime stopped before the call finished",
-            ))
+        // Inside a runtime, `block_on` would panic: drive ours from a thread of its own for
+        // the length of the call, while the calling thread waits for the answer.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("yunxiao-appstack".to_owned())
+                .spawn_scoped(scope, || runtime.block_on(future))
+                .map_err(|e| Error::configuration(format!("cannot start an I/O thread: {e}")))?
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(Error::configuration(
+                        "the I/O thread stopped before the call finished",
+                    ))
+                })
         })
     }
 }

@@ -170,6 +170,11 @@ impl Client {
                     return Err(self.waiting_timeout(&call));
                 }
             }
+            if attempt == 1 {
+                // Drop pooled connections the server closed while nothing ran, before one is
+                // picked for a request that must not be mistaken for "may have executed".
+                crate::pool::catch_up().await;
+            }
             let started = Instant::now();
             let outcome = self
                 .attempt(
@@ -182,6 +187,10 @@ impl Client {
                 )
                 .await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            // The connection goes back to the pool in a task of its own (an answer with an
+            // error status leaves it reusable too): let that task run, so that the caller's
+            // next call finds it there instead of opening another.
+            crate::pool::catch_up().await;
             let failure = match outcome {
                 Ok(answer) => {
                     tracing::debug!(

@@ -43,6 +43,7 @@ mod operation;
 pub mod ops;
 mod paging;
 pub mod policy;
+mod pool;
 mod rate;
 mod request;
 mod response;
