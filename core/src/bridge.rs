@@ -313,8 +313,8 @@ impl HelperInfo {
     }
 
     /// The canonical argument names.
-    pub fn argument_names(&self) -> Vec<String> {
-        (self.argument_names)()
+    pub fn argument_names(&self) -> &'static [String] {
+        catalog::cached_argument_names(self.name, self.argument_names)
     }
 }
 
@@ -509,7 +509,7 @@ impl Client {
             };
         if let Some(entry) = catalog::find(&canonical_name) {
             let what = entry.info.method_name;
-            let args = canonical_arguments(what, args, &entry.argument_names(), style)?;
+            let args = canonical_arguments(what, args, entry.argument_names(), style)?;
             if entry.info.name == "CancelExecutionReleaseStage" {
                 let run: RunRef = deserialize(what, args, style)?;
                 let outcome = self.cancel_release_stage_execution(&run).await?;
@@ -532,7 +532,7 @@ impl Client {
             )));
         };
         let what = helper.name;
-        let args = canonical_arguments(what, args, &helper.argument_names(), style)?;
+        let args = canonical_arguments(what, args, helper.argument_names(), style)?;
         match what {
             "wait_for_run" => {
                 let args: WaitForRunArgs = deserialize(what, args, style)?;

@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 
 use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde::Serialize;
@@ -130,6 +131,25 @@ where
     }
 }
 
+/// The argument names of the operation or helper `key`, computed from its schema on first use
+/// and kept: every bridge call checks its arguments against them, and generating a schema costs
+/// more than the rest of a call's own work.
+pub(crate) fn cached_argument_names(
+    key: &'static str,
+    compute: fn() -> Vec<String>,
+) -> &'static [String] {
+    /// One slot per operation and helper (a few dozen, filled once each): a list is enough.
+    static CACHE: Mutex<Vec<(&'static str, &'static [String])>> = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, names)) = cache.iter().find(|(k, _)| *k == key) {
+        return names;
+    }
+    // Leaked on purpose: one small list per operation for the life of the process.
+    let names: &'static [String] = Box::leak(compute().into_boxed_slice());
+    cache.push((key, names));
+    names
+}
+
 /// The top-level argument names of `Args`, from its schema (flattened parts included).
 pub(crate) fn argument_names<Args: JsonSchema>() -> Vec<String> {
     let schema = schemars::schema_for!(Args);
@@ -190,8 +210,8 @@ impl CatalogEntry {
     }
 
     /// The operation's argument names, as the JSON arguments of [`Client::call_json`] spell them.
-    pub fn argument_names(&self) -> Vec<String> {
-        (self.argument_names)()
+    pub fn argument_names(&self) -> &'static [String] {
+        cached_argument_names(self.info.name, self.argument_names)
     }
 }
 
@@ -207,7 +227,7 @@ impl Client {
         let args = crate::bridge::canonical_arguments(
             entry.info.method_name,
             args,
-            &entry.argument_names(),
+            entry.argument_names(),
             ArgStyle::Python,
         )?;
         (entry.call)(self.clone(), args, ArgStyle::Python).await

@@ -171,8 +171,8 @@ impl Client {
                 }
             }
             if attempt == 1 {
-                // Drop pooled connections the server closed while nothing ran, before one is
-                // picked for a request that must not be mistaken for "may have executed".
+                // Before a connection is picked: the previous call's connection is back in the
+                // pool, and those the server closed while nothing ran are gone (see `pool`).
                 crate::pool::catch_up().await;
             }
             let started = Instant::now();
@@ -187,10 +187,6 @@ impl Client {
                 )
                 .await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-            // The connection goes back to the pool in a task of its own (an answer with an
-            // error status leaves it reusable too): let that task run, so that the caller's
-            // next call finds it there instead of opening another.
-            crate::pool::catch_up().await;
             let failure = match outcome {
                 Ok(answer) => {
                     tracing::debug!(
@@ -204,7 +200,7 @@ impl Client {
                         "{name} attempt succeeded"
                     );
                     // A body that cannot be read is not retried: the server has answered.
-                    return operation.parse(&answer);
+                    return operation.parse(answer);
                 }
                 Err(failure) => failure,
             };

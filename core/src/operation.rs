@@ -138,8 +138,10 @@ pub trait Operation: Send + Sync {
     /// What the call is doing, for messages: "getting run 42 of stage st (workflow wf, app a)".
     fn describe(&self) -> String;
 
-    /// Reads a 2xx answer. `answer.json` is `None` for an empty body.
-    fn parse(&self, answer: &Answer) -> Result<Self::Output, Error>;
+    /// Reads a 2xx answer. `answer.json` is `None` for an empty body. The answer is the
+    /// operation's to keep: a result's `raw` takes the body over ([`Answer::into_json`])
+    /// instead of copying it.
+    fn parse(&self, answer: Answer) -> Result<Self::Output, Error>;
 
     /// Keys whose presence marks a real result, so that a 2xx carrying only an error code is
     /// told apart from one (see [`Answer`]); empty for calls whose answer is not an object.
@@ -169,6 +171,12 @@ impl Answer {
             request_id: self.request_id.clone(),
             call: self.call.clone(),
         }
+    }
+
+    /// The body as JSON (`Null` when it was empty), taken out of the answer: what a typed
+    /// result keeps as its `raw`, moved rather than copied.
+    pub fn into_json(self) -> Value {
+        self.json.unwrap_or(Value::Null)
     }
 
     /// The body as JSON, or a decode error when it was empty.

@@ -11,19 +11,20 @@
 //! closed — which reads as "connection lost after sending" and, for a call that is not
 //! idempotent, as "may have executed" although the server never saw it.
 //!
-//! [`catch_up`] gives the runtime those turns: each `yield_now` lets every ready task run and
-//! then polls the I/O driver without waiting (the zero-timeout poll libcurl does on an idle
+//! [`catch_up`], run at the start of each call, gives the runtime those turns: each `yield_now`
+//! lets every ready task run (the previous call's connection goes back to the pool) and then
+//! polls the I/O driver without waiting (the zero-timeout poll libcurl does on an idle
 //! connection before reusing it), so an end of stream already in the kernel is seen and its
-//! connection dropped, and a finished connection is back in the pool. It costs two
-//! zero-timeout polls per call, and only narrows — as libcurl's check does — the race with a
-//! server that closes the connection at the very moment the request goes out.
+//! connection dropped. It costs two zero-timeout polls per call, and only narrows — as
+//! libcurl's check does — the race with a server that closes the connection at the very moment
+//! the request goes out.
 
 /// How many scheduler turns a catch-up takes: one for the I/O driver to deliver what the
 /// kernel already has, one for the woken connection tasks to act on it (each turn also runs
 /// every task woken by those that ran before it).
 const TURNS: usize = 2;
 
-/// Lets the runtime's pending connection work run before the pool is used (or left).
+/// Lets the runtime's pending connection work run before the pool is used.
 pub(crate) async fn catch_up() {
     for _ in 0..TURNS {
         tokio::task::yield_now().await;

@@ -199,7 +199,7 @@ pub(crate) fn parse_for<O: crate::Operation>(
     let call = CallInfo::of::<O>(String::new());
     if (200..300).contains(&status) {
         let answer = read_answer(status, &headers, body, None, &call, O::RESULT_KEYS)?;
-        operation.parse(&answer)
+        operation.parse(answer)
     } else {
         Err(parse_api_error(status, &headers, body, None, &call))
     }

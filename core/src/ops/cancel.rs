@@ -62,7 +62,7 @@ impl Operation for CancelExecutionReleaseStage {
         format!("canceling {}", self.run)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<CancelAnswer, Error> {
+    fn parse(&self, answer: Answer) -> Result<CancelAnswer, Error> {
         let success = match &answer.json {
             None | Some(Value::Null) => None,
             Some(Value::Bool(flag)) => Some(*flag),
@@ -70,7 +70,7 @@ impl Operation for CancelExecutionReleaseStage {
         };
         Ok(CancelAnswer {
             success,
-            raw: answer.json.clone().unwrap_or(Value::Null),
+            raw: answer.into_json(),
         })
     }
 }

@@ -46,8 +46,8 @@ impl Operation for ExecuteReleaseStageRequest {
         format!("starting a run of {}", self.stage())
     }
 
-    fn parse(&self, answer: &Answer) -> Result<Self::Output, Error> {
-        parse_execute(answer)
+    fn parse(&self, answer: Answer) -> Result<Self::Output, Error> {
+        parse_execute(&answer)
     }
 }
 

@@ -87,10 +87,10 @@ impl Operation for ListReleaseStageFlowChangeRequests {
         }
     }
 
-    fn parse(&self, answer: &Answer) -> Result<ReleaseStageIntegratedMetadata, Error> {
+    fn parse(&self, answer: Answer) -> Result<ReleaseStageIntegratedMetadata, Error> {
         let raw = answer.require_object()?;
         let o = Obj::of(raw);
-        Ok(ReleaseStageIntegratedMetadata {
+        let mut metadata = ReleaseStageIntegratedMetadata {
             release_stage_sn: o.str("releaseStageSn"),
             release_branch: o.str("releaseBranch"),
             release_revision: o.str("releaseRevision"),
@@ -101,8 +101,10 @@ impl Operation for ListReleaseStageFlowChangeRequests {
                 &["crDetailList", "changeRequests"],
                 IntegratedChangeRequest::from_value,
             ),
-            raw: raw.clone(),
-        })
+            raw: Value::Null,
+        };
+        metadata.raw = answer.into_json();
+        Ok(metadata)
     }
 }
 

@@ -47,13 +47,13 @@ impl Operation for GetReleaseStagePipelineRun {
         format!("getting {}", self.run)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<PipelineRun, Error> {
+    fn parse(&self, answer: Answer) -> Result<PipelineRun, Error> {
         let raw = answer.require_object()?;
         // `{"pipelineRun": {...}}` as documented; a bare run object is accepted too.
         let body = Obj::of(raw);
-        let run = match body.raw("pipelineRun") {
+        let run = match raw.get("pipelineRun") {
             Some(run @ Value::Object(_)) => run,
-            _ if body.has_any(&["status", "stages"]) => raw.clone(),
+            _ if body.has_any(&["status", "stages"]) => raw,
             _ => {
                 return Err(answer.decode_error(format!(
                     "the answer has no pipelineRun object: {}",
@@ -61,7 +61,9 @@ impl Operation for GetReleaseStagePipelineRun {
                 )));
             }
         };
-        Ok(PipelineRun::from_value(&run, raw.clone()))
+        let mut parsed = PipelineRun::from_value(run, Value::Null);
+        parsed.raw = answer.into_json();
+        Ok(parsed)
     }
 }
 

@@ -148,11 +148,11 @@ impl Operation for GetReleaseWorkflowStage {
         format!("getting {}", self.stage)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<ReleaseStageDetail, Error> {
-        let raw = answer.require_object()?;
+    fn parse(&self, answer: Answer) -> Result<ReleaseStageDetail, Error> {
+        let stage = ReleaseStage::from_value(answer.require_object()?);
         Ok(ReleaseStageDetail {
-            stage: ReleaseStage::from_value(raw),
-            raw: raw.clone(),
+            stage,
+            raw: answer.into_json(),
         })
     }
 }

@@ -117,7 +117,7 @@ impl Operation for ListAppReleaseStageExecutionIntegratedMetadata {
         format!("listing what {} integrated", self.run)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<Vec<IntegratedMetadata>, Error> {
+    fn parse(&self, answer: Answer) -> Result<Vec<IntegratedMetadata>, Error> {
         // An array per one spec and the help center; a single object per the other spec.
         match answer.require_json()? {
             Value::Array(items) => Ok(items.iter().map(IntegratedMetadata::from_value).collect()),

@@ -63,8 +63,8 @@ macro_rules! job_action {
                 format!(concat!($doing, " {}"), self.job)
             }
 
-            fn parse(&self, answer: &Answer) -> Result<ActionOutcome, Error> {
-                action_outcome(answer, &format!(concat!("the server declined ", $declined, " {}"), self.job))
+            fn parse(&self, answer: Answer) -> Result<ActionOutcome, Error> {
+                action_outcome(&answer, &format!(concat!("the server declined ", $declined, " {}"), self.job))
             }
         }
 

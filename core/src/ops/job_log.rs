@@ -67,13 +67,14 @@ impl Operation for GetAppReleaseStageExecutionPipelineJobLog {
         format!("getting the log of {}", self.job)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<JobLog, Error> {
-        let raw = answer.require_object()?;
-        let o = Obj::of(raw);
+    fn parse(&self, answer: Answer) -> Result<JobLog, Error> {
+        let o = Obj::of(answer.require_object()?);
+        let content = o.str_any(&["content", "log"]).unwrap_or_default();
+        let more = o.bool_any(&["more", "hasMore"]).unwrap_or(false);
         Ok(JobLog {
-            content: o.str_any(&["content", "log"]).unwrap_or_default(),
-            more: o.bool_any(&["more", "hasMore"]).unwrap_or(false),
-            raw: raw.clone(),
+            content,
+            more,
+            raw: answer.into_json(),
         })
     }
 }

@@ -165,19 +165,21 @@ impl Operation for ListAppReleaseStageRuns {
         format!("listing the runs of {}", self.stage)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<Page<StageRun>, Error> {
-        let items = list_items(answer, &["data", "records", "items"])?;
+    fn parse(&self, answer: Answer) -> Result<Page<StageRun>, Error> {
+        let items = list_items(&answer, &["data", "records", "items"])?;
         let raw = answer.require_json()?;
         let o = Obj::of(raw);
-        Ok(Page {
+        let mut page = Page {
             items: items.iter().map(StageRun::from_value).collect(),
             total: o.u64("total"),
             current: o.u64_any(&["current", "page"]),
             pages: o.u64_any(&["pages", "totalPages"]),
             per_page: o.u64_any(&["perPage", "pageSize"]),
             next_token: o.str("nextToken"),
-            raw: raw.clone(),
-        })
+            raw: Value::Null,
+        };
+        page.raw = answer.into_json();
+        Ok(page)
     }
 }
 

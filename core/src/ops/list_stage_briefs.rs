@@ -89,8 +89,8 @@ impl Operation for ListAllReleaseStageBriefs {
         )
     }
 
-    fn parse(&self, answer: &Answer) -> Result<Vec<ReleaseStageBrief>, Error> {
-        let items = list_items(answer, &["data", "records", "result"])?;
+    fn parse(&self, answer: Answer) -> Result<Vec<ReleaseStageBrief>, Error> {
+        let items = list_items(&answer, &["data", "records", "result"])?;
         Ok(items.iter().map(ReleaseStageBrief::from_value).collect())
     }
 }

@@ -76,8 +76,8 @@ impl Operation for ListAllReleaseWorkflowBriefs {
         format!("listing the release workflows of {}", self.app)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<Vec<ReleaseWorkflowBrief>, Error> {
-        let items = list_items(answer, &["data", "records", "result"])?;
+    fn parse(&self, answer: Answer) -> Result<Vec<ReleaseWorkflowBrief>, Error> {
+        let items = list_items(&answer, &["data", "records", "result"])?;
         Ok(items.iter().map(ReleaseWorkflowBrief::from_value).collect())
     }
 }

@@ -83,8 +83,8 @@ impl Operation for ListAllReleaseWorkflows {
         format!("listing the release workflows of {}", self.app)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<Vec<ReleaseWorkflow>, Error> {
-        let items = list_items(answer, &["data", "records", "result"])?;
+    fn parse(&self, answer: Answer) -> Result<Vec<ReleaseWorkflow>, Error> {
+        let items = list_items(&answer, &["data", "records", "result"])?;
         Ok(items.iter().map(ReleaseWorkflow::from_value).collect())
     }
 }

@@ -169,19 +169,21 @@ impl Operation for ListAppChangeRequests {
         format!("searching the change requests of {}", self.app)
     }
 
-    fn parse(&self, answer: &Answer) -> Result<Page<ChangeRequest>, Error> {
-        let items = list_items(answer, &["records", "data"])?;
+    fn parse(&self, answer: Answer) -> Result<Page<ChangeRequest>, Error> {
+        let items = list_items(&answer, &["records", "data"])?;
         let raw = answer.require_json()?;
         let o = Obj::of(raw);
-        Ok(Page {
+        let mut page = Page {
             items: items.iter().map(ChangeRequest::from_value).collect(),
             total: o.u64("total"),
             current: o.u64("current"),
             pages: o.u64("pages"),
             per_page: o.u64_any(&["pageSize", "perPage"]),
             next_token: None,
-            raw: raw.clone(),
-        })
+            raw: Value::Null,
+        };
+        page.raw = answer.into_json();
+        Ok(page)
     }
 }
 
