@@ -49,7 +49,11 @@ class Sandbox:
     """A running `yunxiao-sandbox` process and its control API."""
 
     def __init__(
-        self, token: Optional[str] = None, clock_scale: Optional[float] = None, tls: bool = False
+        self,
+        token: Optional[str] = None,
+        clock_scale: Optional[float] = None,
+        tls: bool = False,
+        idle_timeout_ms: Optional[int] = None,
     ) -> None:
         binary = sandbox_binary()
         if not binary.exists():
@@ -66,6 +70,9 @@ class Sandbox:
         if tls:
             # HTTPS with a CA made at start; its path is the first line on stderr.
             args += ["--tls"]
+        if idle_timeout_ms is not None:
+            # The server closes connections idle this long: what a pooled connection meets.
+            args += ["--idle-timeout-ms", str(idle_timeout_ms)]
         self.token = token or SANDBOX_TOKEN
         self.process = subprocess.Popen(
             args,
@@ -120,6 +127,12 @@ class Sandbox:
     def requests(self) -> List[Dict[str, Any]]:
         records: List[Dict[str, Any]] = self.control("GET", "/_sandbox/requests")["requests"]
         return records
+
+    def connections_accepted(self) -> int:
+        """TCP connections the server accepted so far, this request's own included (each
+        control request comes on a connection of its own)."""
+        accepted: int = self.control("GET", "/_sandbox/health")["connections_accepted"]
+        return accepted
 
     def count(self) -> int:
         count: int = self.control("GET", "/_sandbox/requests")["count"]

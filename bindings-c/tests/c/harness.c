@@ -203,6 +203,17 @@ void sb_faults(const char *json) { sb_post_or_exit("/_sandbox/faults", json); }
 
 char *sb_requests(void) { return sb_http("GET", "/_sandbox/requests", NULL); }
 
+long sb_connections_accepted(void) {
+  char *health = sb_http("GET", "/_sandbox/health", NULL);
+  long accepted = -1;
+  const char *field = health ? strstr(health, "\"connections_accepted\":") : NULL;
+  if (field != NULL) {
+    accepted = strtol(field + strlen("\"connections_accepted\":"), NULL, 10);
+  }
+  free(health);
+  return accepted;
+}
+
 long sb_request_count(void) {
   char *log = sb_requests();
   long count = -1;

@@ -43,6 +43,10 @@ void sb_faults(const char *json);
 /* The number of requests the sandbox has recorded since the last reset, or -1. */
 long sb_request_count(void);
 
+/* GET /_sandbox/health's connections_accepted: the TCP connections the sandbox has accepted
+ * since it started, this request's own included (the harness opens one per request), or -1. */
+long sb_connections_accepted(void);
+
 /* GET /_sandbox/requests: the log as JSON text (free it), or NULL. */
 char *sb_requests(void);
 

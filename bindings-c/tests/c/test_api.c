@@ -1112,6 +1112,37 @@ static void test_mends(void) {
   yx_options_free(options);
 }
 
+/* A strictly sequential caller keeps one connection: executes and reads through the generic
+ * call, one after another on one client, open a single connection (counted by the sandbox). */
+static void test_sequential_calls_share_one_connection(void) {
+  sb_reset();
+  yx_client *client = sandbox_client();
+  long before = sb_connections_accepted();
+  for (int i = 0; i < 5; i++) {
+    yx_response *response = NULL;
+    yx_error *error = NULL;
+    CHECK_RESULT(execute_ids(client, NULL, "my-web-service", "wf-main", "stage-deploy", NULL,
+                             &response, &error),
+                 YX_RESULT_OK);
+    yx_response_free(response);
+    yx_error_free(error);
+    char *run = NULL;
+    CHECK_RESULT(yx_client_call(client, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN,
+                                "{\"app_name\":\"my-web-service\",\"release_workflow_sn\":\"wf-main\","
+                                "\"release_stage_sn\":\"stage-deploy\",\"execution_number\":1}",
+                                &run, &error),
+                 YX_RESULT_OK);
+    yx_string_free(run);
+    yx_error_free(error);
+  }
+  /* The client's one connection, and the second health request's own. */
+  long opened = sb_connections_accepted() - before;
+  if (!CHECK(opened == 2)) {
+    fprintf(stderr, "  10 sequential calls opened %ld connections\n", opened - 1);
+  }
+  yx_client_free(client);
+}
+
 int main(void) {
   /* The environment of the caller must not leak into the tests that rely on it. */
   unsetenv("YUNXIAO_ACCESS_TOKEN");
@@ -1127,6 +1158,7 @@ int main(void) {
   test_invalid_utf8();
   test_empty_strings_and_bad_values();
   test_success();
+  test_sequential_calls_share_one_connection();
   test_region_edition();
   test_every_fault_kind();
   test_token_never_shown();
