@@ -1,11 +1,23 @@
 #!/usr/bin/env python3
-"""Runs every benchmark contender against one sandbox and writes bench/results/latest.md
-(latest-quick.md for a quick run).
+"""Runs every benchmark contender and writes bench/results/latest.md (latest-quick.md for a
+quick run); a full run also rewrites the README's table between its bench markers.
 
     bench/run.py quick|full
 
-Every contender is a separate process printing one JSON line (see bench/*/bench.*). The table
-is generated here, from this run's numbers only; nothing in it is edited by hand. Called by
+Two tables, from one run:
+
+- **Pinned** (the one the README quotes): a neutral server — nginx answering the documented
+  JSON, captured from the sandbox at the start of the run — pinned to core 0 with `taskset`,
+  each contender pinned to core 1. With the server never competing for the client's core,
+  calls/s at 64 in flight is the inverse of the client's CPU per call, whatever threads the
+  client spreads its work over. Every row also reports CPU time per call (user + system of the
+  contender's process over the measured calls / calls). Rows: execute, and a read
+  (GetReleaseStagePipelineRun) through each binding's generic bridge, beside each peer.
+- **Shared**: the sandbox and every contender on the same two cores, unpinned (the original
+  table; it flatters a client that spreads work over two threads).
+
+Every contender is a separate process printing one JSON line (see bench/*/bench.*). The tables
+are generated here, from this run's numbers only; nothing in them is edited by hand. Called by
 bench/run.sh (`make bench`, `make bench-quick`), which builds and installs what it needs first.
 """
 
@@ -15,9 +27,15 @@ import datetime
 import json
 import os
 import platform
+import re
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -28,10 +46,13 @@ VENV_PY = ROOT / ".venv" / "bin" / "python"
 TOKEN = "pt-sandbox-token"
 
 MODES = {
-    # sequential calls, concurrent calls, calls of the RSS (leak) run, wrk seconds
-    "quick": {"seq": 2000, "conc": 6000, "rss": 20000, "wrk": 3, "waits": 1000, "wait_s": 15},
-    "full": {"seq": 10000, "conc": 30000, "rss": 100000, "wrk": 8, "waits": 1000, "wait_s": 30},
+    # sequential calls, concurrent calls, calls of the RSS (leak) run, wrk seconds, runs of each
+    # pinned contender (the median is reported)
+    "quick": {"seq": 2000, "conc": 6000, "rss": 20000, "wrk": 3, "waits": 1000, "wait_s": 15, "repeats": 1},
+    "full": {"seq": 10000, "conc": 30000, "rss": 100000, "wrk": 8, "waits": 1000, "wait_s": 30, "repeats": 3},
 }
+SERVER_CORE, CLIENT_CORE = "0", "1"
+APP_STAGE = "/oapi/v1/appstack/organizations/sandbox-org/apps/my-web-service/releaseWorkflows/wf-main/releaseStages/stage-deploy"
 
 
 @dataclass
@@ -45,6 +66,8 @@ class Row:
     seconds: float = 0.0
     p50_ms: float = 0.0
     p99_ms: float = 0.0
+    cpu_s: float = 0.0
+    call: str = "execute"
     rss_half: int = 0
     rss_end: int = 0
     error: Optional[str] = None
@@ -53,10 +76,17 @@ class Row:
     def rate(self) -> float:
         return self.calls / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_us(self) -> float:
+        """CPU time of the contender's process per call, in microseconds."""
+        return self.cpu_s / self.calls * 1e6 if self.calls else 0.0
+
 
 @dataclass
 class Report:
     rows: List[Row] = field(default_factory=list)
+    pinned: List[Row] = field(default_factory=list)
+    pinned_server: str = ""
     rss_rows: List[Row] = field(default_factory=list)
     imports: Dict[str, float] = field(default_factory=dict)
     sizes: Dict[str, int] = field(default_factory=dict)
@@ -76,6 +106,66 @@ def start_sandbox() -> "tuple[subprocess.Popen[str], str]":
     return proc, base_url
 
 
+def capture_answers(base_url: str) -> Dict[str, bytes]:
+    """The sandbox's answers to the two benchmarked calls: what the neutral server replays."""
+    headers = {"x-yunxiao-token": TOKEN, "Accept": "application/json", "Content-Type": "application/json"}
+    body = json.dumps({"params": {"FLOW_INST_RUNNING_COMMENT": "bench", "IMAGE_TAG": "1.4.2"}}).encode()
+    answers = {}
+    for name, path, data in (("execute", APP_STAGE + ":execute", body),
+                             ("read", APP_STAGE + "/executions/1:getPipelineRun", None)):
+        request = urllib.request.Request(base_url + path, data=data, headers=headers,
+                                         method="POST" if data else "GET")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answers[name] = answer.read()
+    return answers
+
+
+def start_nginx(answers: Dict[str, bytes], workdir: Path) -> "tuple[subprocess.Popen[bytes], str]":
+    """nginx on SERVER_CORE, one worker, answering both calls with the captured JSON."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    for name, text in answers.items():
+        if b"'" in text or b"$" in text or b"\\" in text:
+            raise RuntimeError(f"the {name} answer cannot be quoted for nginx")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    temp = "\n".join(f"  {kind}_temp_path {workdir}/{kind};" for kind in
+                      ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    config = f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+{temp}
+  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    default_type application/json;
+    location ~ :execute$ {{ return 200 '{answers["execute"].decode()}'; }}
+    location ~ :getPipelineRun$ {{ return 200 '{answers["read"].decode()}'; }}
+  }}
+}}
+"""
+    (workdir / "nginx.conf").write_text(config)
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, nginx, "-p", str(workdir), "-c",
+                             str(workdir / "nginx.conf")])
+    base_url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, base_url
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"nginx exited with {proc.returncode}")
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("nginx did not start listening")
+
+
 def run_json(cmd: List[str], cwd: Optional[Path] = None, timeout: int = 300) -> Dict[str, object]:
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     lines = [l for l in done.stdout.splitlines() if l.startswith("{")]
@@ -85,22 +175,31 @@ def run_json(cmd: List[str], cwd: Optional[Path] = None, timeout: int = 300) -> 
 
 
 def measure(report: Report, language: str, contender: str, ours: bool, cmd: List[str],
-            concurrency: int, cwd: Optional[Path] = None, rss: bool = False, group: str = "") -> None:
-    """Runs one contender; rows of one language, group and concurrency are compared."""
-    row = Row(language, contender, ours, concurrency, group)
+            concurrency: int, cwd: Optional[Path] = None, rss: bool = False, group: str = "",
+            pinned: bool = False, call: str = "execute", repeats: int = 1) -> None:
+    """Runs one contender (`repeats` times, keeping the run of median rate); rows of one
+    language, group, call and concurrency are compared. Pinned, the contender runs on
+    CLIENT_CORE only."""
+    row = Row(language, contender, ours, concurrency, group, call=call)
+    if pinned:
+        cmd = ["taskset", "-c", CLIENT_CORE, *cmd]
     try:
-        data = run_json(cmd, cwd)
+        runs = sorted((run_json(cmd, cwd) for _ in range(repeats)),
+                      key=lambda d: float(d["calls"]) / float(d["seconds"]))  # type: ignore[arg-type]
+        data = runs[len(runs) // 2]
         row.calls = int(data["calls"])  # type: ignore[arg-type]
         row.seconds = float(data["seconds"])  # type: ignore[arg-type]
+        row.cpu_s = float(data.get("cpu_s", 0.0))  # type: ignore[arg-type]
         row.p50_ms = float(data["p50_ms"])  # type: ignore[arg-type]
         row.p99_ms = float(data["p99_ms"])  # type: ignore[arg-type]
         row.rss_half = int(data.get("rss_kb_half", 0))  # type: ignore[arg-type]
         row.rss_end = int(data.get("rss_kb_end", 0))  # type: ignore[arg-type]
     except Exception as error:  # a contender that fails is reported, not hidden
         row.error = str(error)[:200]
-    (report.rss_rows if rss else report.rows).append(row)
-    status = row.error or f"{row.rate:,.0f} calls/s"
-    print(f"  {language:7} {contender:22} c={concurrency:<3} {status}", file=sys.stderr)
+    (report.rss_rows if rss else report.pinned if pinned else report.rows).append(row)
+    status = row.error or f"{row.rate:,.0f} calls/s, {row.cpu_us:,.1f} µs CPU/call"
+    where = "pinned" if pinned else "shared"
+    print(f"  {where} {language:7} {contender:22} {call:8} c={concurrency:<3} {status}", file=sys.stderr)
 
 
 def median_import(cmd: List[str], runs: int = 7, cwd: Optional[Path] = None) -> Optional[float]:
@@ -111,6 +210,12 @@ def median_import(cmd: List[str], runs: int = 7, cwd: Optional[Path] = None) -> 
             return None
         times.append(float(done.stdout.strip().splitlines()[-1]))
     return statistics.median(times)
+
+
+def nginx_version() -> str:
+    done = subprocess.run([shutil.which("nginx") or "/usr/sbin/nginx", "-v"], capture_output=True, text=True)
+    found = re.search(r"nginx/(\S+)", done.stderr + done.stdout)
+    return found.group(1) if found else "?"
 
 
 def machine() -> str:
@@ -141,11 +246,63 @@ def wrk(report: Report, base_url: str, seconds: int, connections: int) -> None:
     print(f"  ceiling wrk                    c={connections:<3} {row.error or f'{row.rate:,.0f} calls/s'}", file=sys.stderr)
 
 
-def run(mode: str) -> Report:
+def run_pinned(report: Report, m: Dict[str, int], base_url: str) -> None:
+    """Every contender on CLIENT_CORE against one server on SERVER_CORE (see the module doc)."""
+    repeats = m["repeats"]
+    rust = str(TARGET / "release" / "yunxiao-bench-rust")
+    py, pyb = str(VENV_PY), str(ROOT / "bench" / "python" / "bench.py")
+    node_dir = ROOT / "bench" / "node"
+    cbench = ROOT / "bench" / "c" / "build"
+
+    def pin(language: str, contender: str, ours: bool, cmd: List[str], conc: int, call: str,
+            group: str = "", cwd: Optional[Path] = None) -> None:
+        measure(report, language, contender, ours, cmd, conc, cwd=cwd, group=group, pinned=True,
+                call=call, repeats=repeats)
+
+    for call, suffix in (("execute", ""), ("read", "-read")):
+        for conc in (1, 64):
+            calls = m["seq"] if conc == 1 else m["conc"]
+            for name, ours in (("core", True), ("reqwest", False)):
+                pin("rust", f"rust {name}", ours, [rust, name + suffix, base_url, TOKEN, str(calls), str(conc)], conc, call)
+        sync = [("yx-client", True), ("httpx", False)] + ([("requests", False)] if call == "execute" else [])
+        for name, ours in sync:
+            pin("python", name, ours, [py, pyb, name + suffix, base_url, TOKEN, str(m["seq"]), "1"], 1, call, group="sync")
+        for name, ours in (("yx-async", True), ("aiohttp", False)):
+            pin("python", name, ours, [py, pyb, name + suffix, base_url, TOKEN, str(m["conc"]), "64"], 64, call, group="async")
+        for conc in (1, 64):
+            calls = m["seq"] if conc == 1 else m["conc"]
+            for name, ours in (("yx", True), ("undici", False)):
+                pin("node", name, ours, ["node", "bench.mjs", name + suffix, base_url, TOKEN, str(calls), str(conc)], conc, call, cwd=node_dir)
+        if (cbench / "bench-yx").exists():
+            extra = ["read"] if call == "read" else []
+            pin("c", "yx", True, [str(cbench / "bench-yx"), base_url, TOKEN, str(m["seq"]), "1", *extra], 1, call)
+            pin("c", "libcurl", False, [str(cbench / "bench-curl"), base_url, TOKEN, str(m["seq"]), *extra], 1, call)
+            if call == "execute":
+                pin("c", "yx threads", True, [str(cbench / "bench-yx"), base_url, TOKEN, str(m["conc"]), "4"], 4, call)
+
+
+def run(mode: str, pinned_only: bool = False) -> Report:
     m = MODES[mode]
     report = Report()
     sandbox, base_url = start_sandbox()
     try:
+        # The pinned table first: its server replays answers captured from this sandbox.
+        try:
+            answers = capture_answers(base_url)
+            with tempfile.TemporaryDirectory(prefix="yx-bench-nginx-") as workdir:
+                nginx, nginx_url = start_nginx(answers, Path(workdir))
+                report.pinned_server = f"nginx {nginx_version()} (one worker, answers captured from the sandbox)"
+                try:
+                    run_pinned(report, m, nginx_url)
+                finally:
+                    nginx.terminate()
+                    nginx.wait(timeout=10)
+        except Exception as error:  # noqa: BLE001 - the shared table still runs
+            report.notes.append(f"pinned benchmark failed: {error}")
+        if pinned_only:
+            report.notes.append("pinned table only (`bench/run.py MODE pinned`): no shared table, memory, waits or sizes")
+            return report
+
         wrk(report, base_url, m["wrk"], 1)
         wrk(report, base_url, m["wrk"], 64)
 
@@ -251,8 +408,24 @@ def cli_wait(base_url: str, seconds: int) -> Dict[str, float]:
 
 def best_peer(rows: List[Row], row: Row) -> Optional[Row]:
     peers = [r for r in rows if r.language == row.language and r.group == row.group and not r.ours
-             and r.concurrency == row.concurrency and not r.error]
+             and r.concurrency == row.concurrency and r.call == row.call and not r.error]
     return max(peers, key=lambda r: r.rate, default=None)
+
+
+def pinned_table(report: Report) -> List[str]:
+    """The pinned rows: calls/s and CPU per call, each of ours beside its best peer."""
+    out = ["| language | call | contender | ours | in flight | calls/s | CPU µs/call | p50 ms | p99 ms | vs best peer (calls/s) | CPU vs that peer |",
+           "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report.pinned:
+        if r.error:
+            out.append(f"| {r.language} | {r.call} | {r.contender} | {'yes' if r.ours else ''} | {r.concurrency} | failed: {r.error} | | | | | |")
+            continue
+        peer = best_peer(report.pinned, r) if r.ours else None
+        vs_peer = f"{r.rate / peer.rate:.2f}× {peer.contender}" if peer else ""
+        cpu_vs = f"{r.cpu_us / peer.cpu_us:.2f}×" if peer and peer.cpu_us else ""
+        out.append(f"| {r.language} | {r.call} | {r.contender} | {'yes' if r.ours else ''} | {r.concurrency} | {r.rate:,.0f} | "
+                   f"{r.cpu_us:,.1f} | {r.p50_ms:.3f} | {r.p99_ms:.3f} | {vs_peer} | {cpu_vs} |")
+    return out
 
 
 def render(report: Report, mode: str) -> str:
@@ -260,8 +433,17 @@ def render(report: Report, mode: str) -> str:
     ceiling = max(wrk_rate.values(), default=0.0)
     out = [f"# Benchmark results ({mode})", "",
            f"Generated by `bench/run.py {mode}` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}.",
-           f"Machine: {machine()}. Server: the sandbox (release build, recording off) on 127.0.0.1, "
-           "sharing the cores with the client.", "",
+           f"Machine: {machine()}.", "",
+           "## Pinned: server on core 0, each contender on core 1", "",
+           f"Server: {report.pinned_server or 'not run'}, on 127.0.0.1, pinned to core {SERVER_CORE} with taskset; "
+           f"each contender pinned to core {CLIENT_CORE}, so calls/s at 64 in flight is the inverse of the client's "
+           "CPU per call. CPU µs/call is user + system time of the contender's whole process (every thread) over "
+           f"the measured calls. `read` is GetReleaseStagePipelineRun, through each binding's generic bridge; "
+           f"each row is the median of {MODES[mode]['repeats']} run(s).", ""]
+    out += pinned_table(report)
+    out += ["", "## Shared: the sandbox and the client on the same two cores, unpinned", "",
+           "Server: the sandbox (release build, recording off) on 127.0.0.1, sharing the cores with the client: "
+           "a client that spreads work over two threads looks faster here than one that does less work.", "",
            "| language | contender | ours | concurrency | calls/s | p50 ms | p99 ms | vs best peer | vs wrk (best) |",
            "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in report.rows:
@@ -297,18 +479,23 @@ def render(report: Report, mode: str) -> str:
     out += [f"| {k} | {v * 1000:.1f} |" for k, v in report.imports.items()]
     out += ["", "## Artifact sizes", "", "| artifact | bytes |", "|---|---:|"]
     out += [f"| {k} | {v:,} |" for k, v in report.sizes.items()]
-    out += ["", "## Targets", ""] + targets(report)
+    out += ["", "## Targets (the pinned table; memory from the RSS rows)", ""] + targets(report)
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
     return "\n".join(out) + "\n"
 
 
 def targets(report: Report) -> List[str]:
-    def rate(language: str, contender: str, conc: int) -> float:
-        for r in report.rows:
-            if r.language == language and r.contender == contender and r.concurrency == conc and not r.error:
-                return r.rate
-        return 0.0
+    """The goals of issue 14, checked on the pinned table (memory on the RSS rows)."""
+    def find(language: str, contender: str, conc: int, call: str = "execute") -> Optional[Row]:
+        for r in report.pinned:
+            if (r.language, r.contender, r.concurrency, r.call) == (language, contender, conc, call) and not r.error:
+                return r
+        return None
+
+    def rate(language: str, contender: str, conc: int, call: str = "execute") -> float:
+        row = find(language, contender, conc, call)
+        return row.rate if row else 0.0
 
     lines = []
 
@@ -319,15 +506,22 @@ def targets(report: Report) -> List[str]:
         ratio = ours / theirs
         lines.append(f"- {label}: {ratio:.2f}× (goal ≥ {goal}×) — {'met' if ratio >= goal else '**missed**'}")
 
-    check("Python Client vs requests.Session, sequential", rate("python", "yx-client", 1), rate("python", "requests", 1), 1.5)
-    check("Python Client vs httpx.Client, sequential", rate("python", "yx-client", 1), rate("python", "httpx", 1), 1.2)
     check("Node vs undici.request, sequential", rate("node", "yx", 1), rate("node", "undici", 1), 1.0)
-    check("C vs libcurl, sequential", rate("c", "yx", 1), rate("c", "libcurl", 1), 0.9)
-    check("Rust core vs bare reqwest, sequential", rate("rust", "rust core", 1), rate("rust", "rust reqwest", 1), 0.9)
-    check("Python AsyncClient vs aiohttp, concurrency 64", rate("python", "yx-async", 64), rate("python", "aiohttp", 64), 1.5)
-    check("Node vs undici.request, concurrency 64", rate("node", "yx", 64), rate("node", "undici", 64), 1.0)
-    ours_best = max((r.rate for r in report.rows if r.ours and r.concurrency == 64 and not r.error), default=0.0)
-    check("best of ours at concurrency 64 vs wrk -c64", ours_best, rate("ceiling", "wrk", 64), 0.5)
+    check("Node vs undici.request, 64 in flight", rate("node", "yx", 64), rate("node", "undici", 64), 1.0)
+    check("C vs libcurl (reused easy handle), sequential", rate("c", "yx", 1), rate("c", "libcurl", 1), 1.0)
+    check("Rust core vs bare reqwest, sequential", rate("rust", "rust core", 1), rate("rust", "rust reqwest", 1), 0.95)
+    check("Rust core vs bare reqwest, 64 in flight", rate("rust", "rust core", 64), rate("rust", "rust reqwest", 64), 0.95)
+    check("Python Client vs httpx.Client, sequential", rate("python", "yx-client", 1), rate("python", "httpx", 1), 2.0)
+    check("Python AsyncClient vs aiohttp, 64 in flight", rate("python", "yx-async", 64), rate("python", "aiohttp", 64), 2.0)
+    for language, contender, conc in (("rust", "rust core", 1), ("rust", "rust core", 64), ("python", "yx-client", 1),
+                                      ("python", "yx-async", 64), ("node", "yx", 1), ("node", "yx", 64), ("c", "yx", 1)):
+        execute, read = find(language, contender, conc), find(language, contender, conc, "read")
+        if not execute or not read or not execute.cpu_us:
+            lines.append(f"- {language} {contender} (in flight {conc}), read through the bridge vs execute: not measured")
+            continue
+        ratio = read.cpu_us / execute.cpu_us
+        lines.append(f"- {language} {contender} (in flight {conc}), CPU per read through the bridge vs per execute: "
+                     f"{ratio:.2f}× (goal ≤ 1.10×) — {'met' if ratio <= 1.10 else '**missed**'}")
     yx_import = report.imports.get("python: import yunxiao_appstack")
     req_import = report.imports.get("python: import requests")
     if yx_import and req_import:
@@ -336,21 +530,59 @@ def targets(report: Report) -> List[str]:
     for r in report.rss_rows:
         if not r.error:
             growth = (r.rss_end - r.rss_half) / 1024
-            lines.append(f"- RSS growth, {r.language} {r.contender}, calls {r.calls // 2:,}→{r.calls:,}: {growth:+.2f} MiB (goal < 1 MiB) — {'met' if growth < 1 else '**missed**'}")
+            lines.append(f"- RSS growth, {r.language} {r.contender}, calls {r.calls // 2:,}→{r.calls:,} (GC forced before each sample): "
+                         f"{growth:+.2f} MiB (goal < 1 MiB) — {'met' if growth < 1 else '**missed**'}")
     return lines
+
+
+README_START, README_END = "<!-- bench:pinned:start -->", "<!-- bench:pinned:end -->"
+
+
+def readme_table(report: Report) -> List[str]:
+    """The pinned rows of ours beside their best peer: what the README quotes."""
+    out = ["| language | call | in flight | ours | calls/s | CPU µs/call | best peer | calls/s | CPU µs/call | ratio (calls/s) |",
+           "|---|---|---:|---|---:|---:|---|---:|---:|---:|"]
+    for r in report.pinned:
+        if not r.ours:
+            continue
+        if r.error:
+            out.append(f"| {r.language} | {r.call} | {r.concurrency} | {r.contender} | failed | | | | | |")
+            continue
+        peer = best_peer(report.pinned, r)
+        tail = (f"{peer.contender} | {peer.rate:,.0f} | {peer.cpu_us:,.1f} | {r.rate / peer.rate:.2f}×"
+                if peer else "| | |")
+        out.append(f"| {r.language} | {r.call} | {r.concurrency} | {r.contender} | {r.rate:,.0f} | {r.cpu_us:,.1f} | {tail} |")
+    return out
+
+
+def update_readme(report: Report) -> None:
+    """Rewrites the README's pinned table (between its markers) from this run."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start or not report.pinned:
+        print("README not updated: no bench markers or no pinned rows", file=sys.stderr)
+        return
+    stamp = f"<!-- generated by bench/run.py full on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}; do not edit -->"
+    body = "\n".join([README_START, stamp, *readme_table(report), README_END])
+    readme.write_text(text[:start] + body + text[end + len(README_END):])
 
 
 def main() -> None:
     mode = sys.argv[1] if len(sys.argv) > 1 else "quick"
-    if mode not in MODES:
-        raise SystemExit("usage: bench/run.py quick|full")
-    print(f"bench ({mode}): every contender against one sandbox", file=sys.stderr)
-    report = run(mode)
+    pinned_only = sys.argv[2:3] == ["pinned"]
+    if mode not in MODES or len(sys.argv) > 3 or (len(sys.argv) == 3 and not pinned_only):
+        raise SystemExit("usage: bench/run.py quick|full [pinned]")
+    print(f"bench ({mode}{', pinned table only' if pinned_only else ''})", file=sys.stderr)
+    report = run(mode, pinned_only)
     text = render(report, mode)
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
-    # The full run is the one the README quotes; a quick run must not overwrite it.
-    (results / ("latest.md" if mode == "full" else "latest-quick.md")).write_text(text)
+    # The complete full run is the one the README quotes; nothing else may overwrite it.
+    complete = mode == "full" and not pinned_only
+    (results / ("latest.md" if complete else f"latest-{mode}{'-pinned' if pinned_only else ''}.md")).write_text(text)
+    if complete:
+        update_readme(report)
     print(text)
 
 

@@ -1,12 +1,15 @@
 /* C contender of `make bench`: yx_client_execute on one client and one request, from THREADS threads.
  *
- *   bench-yx BASE_URL TOKEN CALLS THREADS [rss]
+ *   bench-yx BASE_URL TOKEN CALLS THREADS [rss|read]
  *
- * (with `rss`, latencies are not written, so the harness touches no new memory)
- * prints one JSON line (contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
- * rss_kb_end). Run by bench/run.py. */
+ * (with `rss`, latencies are not written, so the harness touches no new memory; with `read`,
+ * each call is GetReleaseStagePipelineRun of run 1 through the generic yx_client_call)
+ * prints one JSON line (contender, calls, concurrency, seconds, cpu_s — the process's user +
+ * system time over the measured calls —, p50_ms, p99_ms, rss_kb_half, rss_kb_end). Run by
+ * bench/run.py. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,10 @@ static struct yx_request *request;
 static long per_thread;
 static double *latencies;
 static int keep_latencies = 1;
+static int read_calls = 0;
+#define READ_ARGS \
+  "{\"app_name\":\"my-web-service\",\"release_workflow_sn\":\"wf-main\"," \
+  "\"release_stage_sn\":\"stage-deploy\",\"execution_number\":1}"
 static long done_calls, half_at;
 static long rss_half;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -43,7 +50,32 @@ static long rss_kb(void) {
   return kb;
 }
 
+static double cpu_seconds(void) {
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
+         (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+}
+
+static void read_call(void) {
+  char *result = NULL;
+  struct yx_error *error = NULL;
+  if (yx_client_call(client, YX_OP_GET_RELEASE_STAGE_PIPELINE_RUN, READ_ARGS, &result, &error) !=
+      YX_RESULT_OK) {
+    const char *message = "";
+    yx_error_get_description(error, &message);
+    fprintf(stderr, "call failed: %s\n", message);
+    exit(1);
+  }
+  if (!strstr(result, "\"stages\"")) exit(1);
+  yx_string_free(result);
+}
+
 static void call(void) {
+  if (read_calls) {
+    read_call();
+    return;
+  }
   struct yx_response *response = NULL;
   struct yx_error *error = NULL;
   uint64_t run_id = 0;
@@ -76,11 +108,12 @@ static int compare(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5 && !(argc == 6 && strcmp(argv[5], "rss") == 0)) {
-    fprintf(stderr, "usage: bench-yx BASE_URL TOKEN CALLS THREADS [rss]\n");
+  if (argc != 5 && !(argc == 6 && (strcmp(argv[5], "rss") == 0 || strcmp(argv[5], "read") == 0))) {
+    fprintf(stderr, "usage: bench-yx BASE_URL TOKEN CALLS THREADS [rss|read]\n");
     return 2;
   }
-  keep_latencies = argc == 5;
+  keep_latencies = argc == 5 || strcmp(argv[5], "read") == 0;
+  read_calls = argc == 6 && strcmp(argv[5], "read") == 0;
   long calls = atol(argv[3]), threads = atol(argv[4]);
   struct yx_options *options = yx_options_new();
   struct yx_error *error = NULL;
@@ -99,15 +132,16 @@ int main(int argc, char **argv) {
   half_at = per_thread * threads / 2;
   latencies = calloc((size_t)(per_thread * threads), sizeof *latencies);
   pthread_t *ids = calloc((size_t)threads, sizeof *ids);
+  double cpu_started = cpu_seconds();
   double started = now();
   for (long t = 0; t < threads; t++) pthread_create(&ids[t], NULL, worker, latencies + t * per_thread);
   for (long t = 0; t < threads; t++) pthread_join(ids[t], NULL);
-  double seconds = now() - started;
+  double seconds = now() - started, cpu = cpu_seconds() - cpu_started;
   long n = per_thread * threads;
   qsort(latencies, (size_t)n, sizeof *latencies, compare);
-  printf("{\"contender\":\"c-yx\",\"calls\":%ld,\"concurrency\":%ld,\"seconds\":%f,\"p50_ms\":%f,"
-         "\"p99_ms\":%f,\"rss_kb_half\":%ld,\"rss_kb_end\":%ld}\n",
-         n, threads, seconds, latencies[(long)((n - 1) * 0.5)] * 1000,
+  printf("{\"contender\":\"c-yx\",\"calls\":%ld,\"concurrency\":%ld,\"seconds\":%f,\"cpu_s\":%f,"
+         "\"p50_ms\":%f,\"p99_ms\":%f,\"rss_kb_half\":%ld,\"rss_kb_end\":%ld}\n",
+         n, threads, seconds, cpu, latencies[(long)((n - 1) * 0.5)] * 1000,
          latencies[(long)((n - 1) * 0.99)] * 1000, rss_half, rss_kb());
   free(ids);
   free(latencies);

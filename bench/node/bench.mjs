@@ -4,8 +4,12 @@
 //   node [--expose-gc] bench.mjs CONTENDER BASE_URL TOKEN CALLS CONCURRENCY [rss]
 //
 // prints one JSON line (with `rss`, no latencies are kept and garbage is collected before each
-// RSS reading when --expose-gc is given, so only memory the client keeps is counted) (contender, calls, concurrency, seconds, p50_ms, p99_ms, rss_kb_half,
-// rss_kb_end). Run by bench/run.py.
+// RSS reading when --expose-gc is given, so only memory the client keeps is counted): contender,
+// calls, concurrency, seconds, cpu_s (user + system time of the process, every thread, over the
+// measured calls only), p50_ms, p99_ms, rss_kb_half, rss_kb_end. Run by bench/run.py.
+//
+// `yx-read` / `undici-read` send GetReleaseStagePipelineRun (run 1 of the same stage) instead:
+// ours through the generated method over the core's generic bridge, undici as a bare GET.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
@@ -16,8 +20,10 @@ const calls = Number(callsText);
 const concurrency = Number(concurrencyText);
 const ORG = 'sandbox-org';
 const PATH = `/oapi/v1/appstack/organizations/${ORG}/apps/my-web-service/releaseWorkflows/wf-main/releaseStages/stage-deploy:execute`;
+const READ_PATH = `/oapi/v1/appstack/organizations/${ORG}/apps/my-web-service/releaseWorkflows/wf-main/releaseStages/stage-deploy/executions/1:getPipelineRun`;
 const BODY = JSON.stringify({ params: { FLOW_INST_RUNNING_COMMENT: 'bench', IMAGE_TAG: '1.4.2' } });
 const url = baseUrl.replace(/\/$/, '') + PATH;
+const readUrl = baseUrl.replace(/\/$/, '') + READ_PATH;
 const headers = { 'x-yunxiao-token': token, 'content-type': 'application/json', accept: 'application/json' };
 
 let call;
@@ -29,6 +35,20 @@ if (contender === 'yx') {
     comment: 'bench', variables: { IMAGE_TAG: '1.4.2' },
   };
   call = async () => (await client.executeReleaseStage(request)).runId;
+} else if (contender === 'yx-read') {
+  const { Client } = require('../../bindings-node');
+  const client = new Client({ token, baseUrl, organizationId: ORG });
+  const run = { appName: 'my-web-service', releaseWorkflowSn: 'wf-main', releaseStageSn: 'stage-deploy', executionNumber: 1 };
+  call = async () => (await client.getReleaseStagePipelineRun(run)).stages.length;
+} else if (contender === 'undici-read') {
+  const { request, Agent } = await import('undici');
+  const dispatcher = new Agent({ connections: concurrency });
+  const readHeaders = { 'x-yunxiao-token': token, accept: 'application/json' };
+  call = async () => {
+    const { statusCode, body } = await request(readUrl, { method: 'GET', headers: readHeaders, dispatcher });
+    if (statusCode !== 200) throw new Error(`HTTP ${statusCode}`);
+    return (await body.json()).pipelineRun.stages.length;
+  };
 } else if (contender === 'fetch') {
   call = async () => {
     const response = await fetch(url, { method: 'POST', headers, body: BODY });
@@ -57,6 +77,7 @@ const latencies = [];
 let done = 0;
 let half = 0;
 const perWorker = Math.floor(calls / concurrency);
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 await Promise.all(Array.from({ length: concurrency }, async () => {
   for (let i = 0; i < perWorker; i++) {
@@ -67,9 +88,11 @@ await Promise.all(Array.from({ length: concurrency }, async () => {
   }
 }));
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 latencies.sort((a, b) => a - b);
 const pct = (q) => latencies[Math.round((latencies.length - 1) * q)] ?? 0;
 console.log(JSON.stringify({
-  contender, calls: perWorker * concurrency, concurrency, seconds,
+  contender, calls: perWorker * concurrency, concurrency, seconds, cpu_s: cpuSeconds,
   p50_ms: pct(0.5), p99_ms: pct(0.99), rss_kb_half: half, rss_kb_end: rssKb(),
 }));

@@ -3,8 +3,14 @@
 //!
 //! `yunxiao-bench-rust CONTENDER BASE_URL TOKEN CALLS CONCURRENCY [rss]` prints one JSON line
 //! (with `rss`, no latencies are kept, so the harness adds no memory of its own):
-//! `{"contender", "calls", "concurrency", "seconds", "latencies_us": [...sorted sample],
+//! `{"contender", "calls", "concurrency", "seconds", "cpu_s", "p50_ms", "p99_ms",
 //! "rss_kb_half", "rss_kb_end"}`; the driver (`bench/run.py`) turns it into the table.
+//! `cpu_s` is the process's user + system time over the measured calls only.
+//!
+//! Contenders: `core` / `reqwest` send ExecuteChangeRequestReleaseStage; `core-read` /
+//! `reqwest-read` send GetReleaseStagePipelineRun (run 1 of the same stage) — the core through
+//! its generic operation path, reqwest as a bare GET; `core-bridge-read` sends it through the
+//! generic bridge the bindings use (JSON arguments in, JSON text out).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +20,7 @@ use yunxiao_appstack::{Client, ExecuteReleaseStageRequest};
 
 const ORG: &str = "sandbox-org";
 const PATH: &str = "/oapi/v1/appstack/organizations/sandbox-org/apps/my-web-service/releaseWorkflows/wf-main/releaseStages/stage-deploy:execute";
+const READ_PATH: &str = "/oapi/v1/appstack/organizations/sandbox-org/apps/my-web-service/releaseWorkflows/wf-main/releaseStages/stage-deploy/executions/1:getPipelineRun";
 const BODY: &str = r#"{"params":{"FLOW_INST_RUNNING_COMMENT":"bench","IMAGE_TAG":"1.4.2"}}"#;
 
 /// One call of a contender; returns the run id so the answer is really parsed.
@@ -37,10 +44,72 @@ impl Contender for Core {
     }
 }
 
+struct CoreRead {
+    client: Client,
+    run: yunxiao_appstack::RunRef,
+}
+
+impl Contender for CoreRead {
+    async fn call(&self) -> u64 {
+        let run = self
+            .client
+            .get_release_stage_pipeline_run(&self.run)
+            .await
+            .expect("the server answers");
+        run.stages.len() as u64 + 1
+    }
+}
+
+/// The same read through the core's generic bridge, as the bindings call it (C spelling), the
+/// answer written out as JSON text the way the C binding hands it over.
+struct BridgeRead {
+    client: Client,
+    args: Value,
+}
+
+impl Contender for BridgeRead {
+    async fn call(&self) -> u64 {
+        let value = self
+            .client
+            .call_bridge(
+                "GetReleaseStagePipelineRun",
+                self.args.clone(),
+                yunxiao_appstack::bridge::ArgStyle::C,
+                &yunxiao_appstack::bridge::Hooks::default(),
+            )
+            .await
+            .expect("the server answers");
+        value.to_string().len() as u64
+    }
+}
+
 struct Bare {
     http: reqwest::Client,
     url: String,
     token: String,
+}
+
+struct BareRead {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Contender for BareRead {
+    async fn call(&self) -> u64 {
+        let response = self
+            .http
+            .get(&self.url)
+            .header("x-yunxiao-token", &self.token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON");
+        assert!(status.is_success(), "{status}");
+        body["pipelineRun"]["stages"].as_array().map_or(0, Vec::len) as u64 + 1
+    }
 }
 
 impl Contender for Bare {
@@ -62,6 +131,19 @@ impl Contender for Bare {
     }
 }
 
+/// User + system CPU time of this process (every thread), in seconds.
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage fills the struct when it returns 0.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+        return 0.0;
+    }
+    // SAFETY: initialized by the successful call above.
+    let usage = unsafe { usage.assume_init() };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -72,6 +154,15 @@ fn rss_kb() -> u64 {
         })
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+async fn run_contender<C: Contender>(
+    contender: C,
+    calls: usize,
+    concurrency: usize,
+    keep_latencies: bool,
+) -> Value {
+    run(Arc::new(contender), calls, concurrency, keep_latencies).await
 }
 
 async fn run<C: Contender>(
@@ -85,6 +176,7 @@ async fn run<C: Contender>(
         contender.call().await;
     }
     let per_worker = calls / concurrency;
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let half_rss = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -113,11 +205,13 @@ async fn run<C: Contender>(
         latencies.extend(worker.await.expect("worker finished"));
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_s = cpu_seconds() - cpu_before;
     latencies.sort_unstable();
     serde_json::json!({
         "calls": per_worker * concurrency,
         "concurrency": concurrency,
         "seconds": seconds,
+        "cpu_s": cpu_s,
         "p50_ms": percentile(&latencies, 0.50),
         "p99_ms": percentile(&latencies, 0.99),
         "rss_kb_half": half_rss.load(std::sync::atomic::Ordering::Relaxed),
@@ -140,7 +234,9 @@ fn main() {
         _ => (args.as_slice(), true),
     };
     let [contender, base_url, token, calls, concurrency] = args else {
-        eprintln!("usage: yunxiao-bench-rust core|reqwest BASE_URL TOKEN CALLS CONCURRENCY [rss]");
+        eprintln!(
+            "usage: yunxiao-bench-rust core|reqwest|core-read|core-bridge-read|reqwest-read BASE_URL TOKEN CALLS CONCURRENCY [rss]"
+        );
         std::process::exit(2);
     };
     let calls: usize = calls.parse().expect("CALLS is a number");
@@ -152,7 +248,7 @@ fn main() {
         .expect("a runtime");
     let mut result = runtime.block_on(async {
         match contender.as_str() {
-            "core" => {
+            "core" | "core-read" | "core-bridge-read" => {
                 let client = Client::builder()
                     .ignore_environment()
                     .token(token.as_str())
@@ -160,30 +256,52 @@ fn main() {
                     .organization_id(ORG)
                     .build()
                     .expect("valid configuration");
+                if contender == "core-bridge-read" {
+                    let args = serde_json::json!({"app_name": "my-web-service", "release_workflow_sn": "wf-main",
+                        "release_stage_sn": "stage-deploy", "execution_number": 1});
+                    return run_contender(BridgeRead { client, args }, calls, concurrency, keep_latencies).await;
+                }
+                if contender == "core-read" {
+                    let run = yunxiao_appstack::StageRef::new(
+                        "my-web-service",
+                        "wf-main",
+                        "stage-deploy",
+                    )
+                    .run(1);
+                    return run_contender(
+                        CoreRead { client, run },
+                        calls,
+                        concurrency,
+                        keep_latencies,
+                    )
+                    .await;
+                }
                 let request =
                     ExecuteReleaseStageRequest::new("my-web-service", "wf-main", "stage-deploy")
                         .comment("bench")
                         .variable("IMAGE_TAG", "1.4.2");
-                run(
-                    Arc::new(Core { client, request }),
-                    calls,
-                    concurrency,
-                    keep_latencies,
-                )
-                .await
+                run_contender(Core { client, request }, calls, concurrency, keep_latencies).await
             }
-            "reqwest" => {
+            "reqwest" | "reqwest-read" => {
                 let http = reqwest::Client::builder()
                     .timeout(Duration::from_secs(60))
                     .build()
                     .expect("a client");
-                let url = format!("{}{PATH}", base_url.trim_end_matches('/'));
-                run(
-                    Arc::new(Bare {
-                        http,
-                        url,
-                        token: token.clone(),
-                    }),
+                let base = base_url.trim_end_matches('/');
+                let token = token.clone();
+                if contender == "reqwest-read" {
+                    let url = format!("{base}{READ_PATH}");
+                    return run_contender(
+                        BareRead { http, url, token },
+                        calls,
+                        concurrency,
+                        keep_latencies,
+                    )
+                    .await;
+                }
+                let url = format!("{base}{PATH}");
+                run_contender(
+                    Bare { http, url, token },
                     calls,
                     concurrency,
                     keep_latencies,
