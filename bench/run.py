@@ -262,8 +262,12 @@ def run_pinned(report: Report, m: Dict[str, int], base_url: str) -> None:
     for call, suffix in (("execute", ""), ("read", "-read")):
         for conc in (1, 64):
             calls = m["seq"] if conc == 1 else m["conc"]
-            for name, ours in (("core", True), ("reqwest", False)):
-                pin("rust", f"rust {name}", ours, [rust, name + suffix, base_url, TOKEN, str(calls), str(conc)], conc, call)
+            rust_contenders = [("core", "core", True), ("reqwest", "reqwest", False)]
+            if call == "read":
+                # The same read through the generic bridge the bindings use.
+                rust_contenders.insert(1, ("core bridge", "core-bridge", True))
+            for label, name, ours in rust_contenders:
+                pin("rust", f"rust {label}", ours, [rust, name + suffix, base_url, TOKEN, str(calls), str(conc)], conc, call)
         sync = [("yx-client", True), ("httpx", False)] + ([("requests", False)] if call == "execute" else [])
         for name, ours in sync:
             pin("python", name, ours, [py, pyb, name + suffix, base_url, TOKEN, str(m["seq"]), "1"], 1, call, group="sync")
@@ -513,9 +517,11 @@ def targets(report: Report) -> List[str]:
     check("Rust core vs bare reqwest, 64 in flight", rate("rust", "rust core", 64), rate("rust", "rust reqwest", 64), 0.95)
     check("Python Client vs httpx.Client, sequential", rate("python", "yx-client", 1), rate("python", "httpx", 1), 2.0)
     check("Python AsyncClient vs aiohttp, 64 in flight", rate("python", "yx-async", 64), rate("python", "aiohttp", 64), 2.0)
-    for language, contender, conc in (("rust", "rust core", 1), ("rust", "rust core", 64), ("python", "yx-client", 1),
+    for language, contender, conc in (("rust", "rust core", 1), ("rust", "rust core", 64),
+                                      ("rust", "rust core bridge", 1), ("rust", "rust core bridge", 64), ("python", "yx-client", 1),
                                       ("python", "yx-async", 64), ("node", "yx", 1), ("node", "yx", 64), ("c", "yx", 1)):
-        execute, read = find(language, contender, conc), find(language, contender, conc, "read")
+        execute = find(language, contender.replace(" bridge", ""), conc)
+        read = find(language, contender, conc, "read")
         if not execute or not read or not execute.cpu_us:
             lines.append(f"- {language} {contender} (in flight {conc}), read through the bridge vs execute: not measured")
             continue
