@@ -115,10 +115,15 @@ where
             Box::pin(async move {
                 let operation: O =
                     crate::bridge::deserialize::<Args>(O::INFO.method_name, args, style)?.into();
-                let output = client.send(&operation).await?;
-                serde_json::to_value(output).map_err(|e| {
+                let mut output = client.send(&operation).await?;
+                let raw = O::take_raw(&mut output);
+                let mut value = serde_json::to_value(output).map_err(|e| {
                     Error::invalid_request(format!("the result cannot be written as JSON: {e}"))
-                })
+                })?;
+                if let (Some(raw), Some(slot)) = (raw, value.get_mut("raw")) {
+                    *slot = raw;
+                }
+                Ok(value)
             })
         },
         argument_names: argument_names::<Args>,

@@ -143,6 +143,13 @@ pub trait Operation: Send + Sync {
     /// instead of copying it.
     fn parse(&self, answer: Answer) -> Result<Self::Output, Error>;
 
+    /// Moves the answer kept in `output` (its `raw`) out, leaving `Null`, for results that
+    /// keep one: the bridge then serializes the rest and puts the answer back in place,
+    /// instead of copying it value by value. `None` for results without one.
+    fn take_raw(_output: &mut Self::Output) -> Option<Value> {
+        None
+    }
+
     /// Keys whose presence marks a real result, so that a 2xx carrying only an error code is
     /// told apart from one (see [`Answer`]); empty for calls whose answer is not an object.
     const RESULT_KEYS: &'static [&'static str] = &[];

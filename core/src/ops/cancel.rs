@@ -73,6 +73,9 @@ impl Operation for CancelExecutionReleaseStage {
             raw: answer.into_json(),
         })
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 /// What cancelling a run did.

@@ -49,6 +49,9 @@ impl Operation for ExecuteReleaseStageRequest {
     fn parse(&self, answer: Answer) -> Result<Self::Output, Error> {
         parse_execute(&answer)
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 /// The arguments of an execute call as plain data: what the bindings and the catalog use.

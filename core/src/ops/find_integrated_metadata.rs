@@ -106,6 +106,9 @@ impl Operation for ListReleaseStageFlowChangeRequests {
         metadata.raw = answer.into_json();
         Ok(metadata)
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 impl Client {

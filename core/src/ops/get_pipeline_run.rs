@@ -65,6 +65,9 @@ impl Operation for GetReleaseStagePipelineRun {
         parsed.raw = answer.into_json();
         Ok(parsed)
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 /// A pipeline run of a release stage (`pipelineRun`).

@@ -155,6 +155,9 @@ impl Operation for GetReleaseWorkflowStage {
             raw: answer.into_json(),
         })
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 impl Client {

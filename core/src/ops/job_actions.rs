@@ -66,6 +66,9 @@ macro_rules! job_action {
             fn parse(&self, answer: Answer) -> Result<ActionOutcome, Error> {
                 action_outcome(&answer, &format!(concat!("the server declined ", $declined, " {}"), self.job))
             }
+            fn take_raw(output: &mut Self::Output) -> Option<serde_json::Value> {
+                Some(std::mem::take(&mut output.raw))
+            }
         }
 
         impl Client {

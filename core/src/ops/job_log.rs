@@ -77,6 +77,9 @@ impl Operation for GetAppReleaseStageExecutionPipelineJobLog {
             raw: answer.into_json(),
         })
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 impl Client {

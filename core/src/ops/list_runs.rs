@@ -181,6 +181,9 @@ impl Operation for ListAppReleaseStageRuns {
         page.raw = answer.into_json();
         Ok(page)
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 impl Paged for ListAppReleaseStageRuns {

@@ -185,6 +185,9 @@ impl Operation for ListAppChangeRequests {
         page.raw = answer.into_json();
         Ok(page)
     }
+    fn take_raw(output: &mut Self::Output) -> Option<Value> {
+        Some(std::mem::take(&mut output.raw))
+    }
 }
 
 impl Paged for ListAppChangeRequests {
