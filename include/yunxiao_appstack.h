@@ -68,14 +68,16 @@
  * 1) request timeouts plus the waits between attempts (yx_options_set_deadline_ms caps the
  * whole), and a wait until the run ends, its deadline_ms passes or its yx_cancel is triggered.
  * Progress callbacks run on the calling thread, during the call.
- * Each client runs one background I/O thread, started by yx_client_new and joined by
- * yx_client_free.
+ * A client has no thread of its own: a call drives its I/O on the calling thread (while
+ * several threads call one client, one of them drives the I/O of every call in flight). Name
+ * resolution runs on a helper thread the client starts when needed; yx_client_free joins it.
  *
  * Processes and signals. The library installs no signal handler and changes no process-wide
- * setting. It never kills the program with SIGPIPE: its I/O thread runs with SIGPIPE blocked,
+ * setting. It never kills the program with SIGPIPE: its helper threads run with SIGPIPE blocked,
  * and a call blocks it on the calling thread while it runs (discarding a SIGPIPE raised by the
  * library's own writes, then restoring the thread's mask). Do not use a client in the child
- * of a fork(): its I/O thread does not exist there; create clients after forking.
+ * of a fork(): the child would share the parent's sockets and event queue; create clients
+ * after forking.
  * yx_client_new reads YUNXIAO_* variables with getenv: do not change the environment from
  * another thread while it runs.
  *
@@ -582,8 +584,9 @@ typedef enum yx_edition {
 typedef struct yx_cancel yx_cancel;
 
 /**
- * A client of the Yunxiao AppStack OpenAPI: resolved settings, a connection pool and one
- * background I/O thread. Thread-safe: share one client between all threads of a program.
+ * A client of the Yunxiao AppStack OpenAPI: resolved settings and a connection pool; each call
+ * drives its I/O on the calling thread. Thread-safe: share one client between all threads of a
+ * program.
  * Create with yx_client_new, free with yx_client_free.
  */
 typedef struct yx_client yx_client;
@@ -826,8 +829,8 @@ enum yx_result yx_client_new(const struct yx_options *options,
                              struct yx_error **error_out);
 
 /**
- * Frees a client: closes its connections and joins its I/O thread (waiting at most about a
- * second). NULL is a no-op. No call on the client may be running, and none may start after.
+ * Frees a client: closes its connections and joins its helper threads (waiting at most about
+ * a second). NULL is a no-op. No call on the client may be running, and none may start after.
  *
  * # Safety
  * `client` is NULL or a yx_client from yx_client_new that was not freed before.

@@ -18,8 +18,9 @@ use crate::response::yx_response;
 use crate::result::yx_result;
 use crate::signals;
 
-/// A client of the Yunxiao AppStack OpenAPI: resolved settings, a connection pool and one
-/// background I/O thread. Thread-safe: share one client between all threads of a program.
+/// A client of the Yunxiao AppStack OpenAPI: resolved settings and a connection pool; each call
+/// drives its I/O on the calling thread. Thread-safe: share one client between all threads of a
+/// program.
 /// Create with yx_client_new, free with yx_client_free.
 pub struct yx_client {
     client: blocking::Client,
@@ -211,7 +212,8 @@ pub unsafe extern "C" fn yx_client_new(
             // SAFETY: non-NULL, and live per the caller's contract.
             unsafe { &*options }.client_builder()
         };
-        // The I/O thread starts here and inherits this thread's signal mask.
+        // Any thread the runtime starts (name resolution) inherits the mask of the thread
+        // that starts it: this one, or a calling thread during a call — SIGPIPE blocked.
         let client = signals::with_sigpipe_blocked(|| builder.build_blocking())?;
         let client = boundary::into_raw(yx_client { client });
         // SAFETY: checked non-NULL above.
@@ -220,8 +222,8 @@ pub unsafe extern "C" fn yx_client_new(
     })
 }
 
-/// Frees a client: closes its connections and joins its I/O thread (waiting at most about a
-/// second). NULL is a no-op. No call on the client may be running, and none may start after.
+/// Frees a client: closes its connections and joins its helper threads (waiting at most about
+/// a second). NULL is a no-op. No call on the client may be running, and none may start after.
 ///
 /// # Safety
 /// `client` is NULL or a yx_client from yx_client_new that was not freed before.

@@ -5,7 +5,8 @@
 //! a library must not change a process-wide disposition. So the library blocks SIGPIPE only in
 //! its own threads: around each call on the calling thread (discarding a SIGPIPE its writes
 //! raised there, so that the thread's mask is restored with nothing pending), and in the
-//! client's I/O threads, which inherit the mask of the thread that starts them in yx_client_new.
+//! client's helper threads, which inherit the mask of the thread that starts them (in
+//! yx_client_new or during a call, SIGPIPE blocked either way).
 //! The write then fails with EPIPE, which the core reports as a connection error.
 
 /// Runs `work` with SIGPIPE blocked on the calling thread.
