@@ -21,6 +21,7 @@ use yunxiao_appstack::bridge::{ArgStyle, HELPERS, Hooks};
 
 use crate::abort::AbortHandle;
 use crate::client::NativeClient;
+use crate::completions;
 use crate::outcome::NativeError;
 
 /// The JavaScript function that receives a helper's events.
@@ -98,13 +99,13 @@ impl NativeClient {
         if waits {
             hooks.abort.clone_from(&core_abort);
         }
-        env.spawn_future(async move {
+        completions::spawn(env, async move {
             let args: Value = match serde_json::from_str(&args_json) {
                 Ok(args) => args,
                 // The wrapper wrote this text itself; stay total anyway.
                 Err(e) => {
                     let error = Error::invalid_request(format!("{name}: arguments: {e}"));
-                    return Ok(CallOutcome::settled(Err(error), false, 0));
+                    return CallOutcome::settled(Err(error), false, 0);
                 }
             };
             let call = client.call_bridge(&name, args, ArgStyle::Node, &hooks);
@@ -129,10 +130,10 @@ impl NativeClient {
             // Dropping the hooks releases the event function, so nothing is left holding the
             // event loop open once the call has settled.
             drop(hooks);
-            Ok(CallOutcome {
+            CallOutcome {
                 events: count.load(Ordering::SeqCst),
                 ..outcome
-            })
+            }
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The native client: a core [`yunxiao_appstack::Client`] built from the wrapper's options,
-//! whose calls run on napi's tokio runtime so the JavaScript event loop never waits on the
-//! network.
+//! whose calls run on the addon's tokio runtime ([`crate::runtime`]) so the JavaScript event
+//! loop never waits on the network.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use napi_derive::napi;
 use yunxiao_appstack::{Client, ClientBuilder, Edition, Error};
 
 use crate::abort::AbortHandle;
+use crate::completions;
 use crate::outcome::{NativeError, Outcome};
 use crate::request::NativeRequest;
 
@@ -190,7 +191,7 @@ impl NativeClient {
         }
     }
 
-    /// Starts one run of a release stage on napi's tokio runtime. The promise always resolves,
+    /// Starts one run of a release stage on the addon's tokio runtime. The promise always resolves,
     /// with an [`Outcome`]: the wrapper turns error records into rejections with the right
     /// class. Firing `abort` drops the core future, which closes the connection.
     #[napi(ts_return_type = "Promise<Outcome>")]
@@ -202,13 +203,13 @@ impl NativeClient {
     ) -> napi::Result<PromiseRaw<'env, Outcome>> {
         let client = self.client.clone();
         let aborted = abort.map(AbortHandle::subscribe);
-        env.spawn_future(async move {
+        completions::spawn(env, async move {
             let request = match request.into_core() {
                 Ok(request) => request,
-                Err(error) => return Ok(Outcome::failed(&error)),
+                Err(error) => return Outcome::failed(&error),
             };
             let call = client.execute_release_stage(&request);
-            let outcome = match aborted {
+            match aborted {
                 None => Outcome::finished(call.await),
                 Some(aborted) => tokio::select! {
                     // Prefer a result that is already there over a late abort.
@@ -216,8 +217,7 @@ impl NativeClient {
                     result = call => Outcome::finished(result),
                     () = aborted.fired() => Outcome::aborted(),
                 },
-            };
-            Ok(outcome)
+            }
         })
     }
 }

@@ -1,8 +1,9 @@
 //! Native half of the npm package `yunxiao-appstack`.
 //!
 //! This crate is deliberately thin: it turns JavaScript values into the core crate's types,
-//! runs the core's async client on napi's tokio runtime, and turns results and errors back into
-//! plain JavaScript objects. Every behaviour — defaults, environment resolution, validation,
+//! runs the core's async client on the addon's own tokio runtime (`runtime.rs`, results handed
+//! back in batches by `completions.rs`), and turns results and errors back into plain
+//! JavaScript objects. Every behaviour — defaults, environment resolution, validation,
 //! retries, error kinds, `may_have_executed` — belongs to the `yunxiao-appstack` core crate.
 //!
 //! The JavaScript wrapper (`index.js`) owns the public classes (`Client`, the error hierarchy),
@@ -14,9 +15,11 @@
 mod abort;
 mod bridge;
 mod client;
+mod completions;
 mod ids;
 mod outcome;
 mod request;
+mod runtime;
 
 pub use abort::AbortHandle;
 pub use bridge::CallOutcome;

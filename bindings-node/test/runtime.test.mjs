@@ -119,6 +119,34 @@ describe('worker threads', () => {
   });
 });
 
+describe('worker threads, torn down mid-call', () => {
+  test('a worker terminated with calls in flight leaves the process and other threads working', async () => {
+    await sandbox.reset();
+    // One delayed answer per call (a fault is used up by one request).
+    await sandbox.faults(Array.from({ length: 20 }, () => ({ delay_ms: 400 })));
+    const code = `
+      const { Client } = require(${JSON.stringify(PACKAGE_DIR)});
+      const { parentPort, workerData } = require('node:worker_threads');
+      const client = new Client({ token: ${JSON.stringify(SANDBOX_TOKEN)}, baseUrl: workerData, env: {} });
+      for (let i = 0; i < 20; i += 1) client.executeReleaseStage(${JSON.stringify(STAGE)}).catch(() => {});
+      parentPort.postMessage('started');
+    `;
+    const worker = new Worker(code, { eval: true, workerData: sandbox.url });
+    const exit = once(worker, 'exit');
+    await once(worker, 'message');
+    await sleep(100);
+    // The answers arrive after the worker's environment is gone: they must be dropped quietly.
+    await worker.terminate();
+    await exit;
+    await sleep(600);
+    assert.equal(await sandbox.requestCount(), 20, 'every call of the worker was sent');
+    await sandbox.reset();
+    const client = new Client(sandbox.clientOptions());
+    const r = await client.executeReleaseStage(STAGE);
+    assert.equal(r.runId, 1);
+  });
+});
+
 describe('abort', () => {
   test('a signal that already fired: AbortError, nothing sent', async () => {
     await sandbox.reset();
