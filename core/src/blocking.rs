@@ -127,7 +127,7 @@ impl Client {
             .0
             .as_ref()
             .expect("the runtime is only taken in Drop, after the last clone is gone");
-        let future = call(self.client.clone());
+        let future = crate::pool::driven_by_calls(call(self.client.clone()));
         if tokio::runtime::Handle::try_current().is_err() {
             // The common case: the calling thread drives the call's I/O itself.
             return runtime.block_on(future);

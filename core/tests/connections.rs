@@ -104,19 +104,3 @@ fn a_connection_the_server_closed_while_idle_is_not_used() {
     }
     assert_eq!(executes(&sandbox), 3, "each execute sent exactly once");
 }
-
-#[tokio::test(flavor = "current_thread")]
-async fn an_async_client_on_an_idle_current_thread_runtime_does_not_use_a_closed_connection() {
-    let sandbox = sandbox(Duration::from_millis(100));
-    let client = builder(&sandbox).build().expect("client");
-    for round in 1..=3u64 {
-        client
-            .execute_release_stage(&deploy())
-            .await
-            .unwrap_or_else(|e| panic!("execute {round}: {e}"));
-        // Blocks the only thread: the runtime cannot see the server close the connection.
-        std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(accepted(&sandbox), round);
-    }
-    assert_eq!(executes(&sandbox), 3);
-}
