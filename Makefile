@@ -90,10 +90,10 @@ install: ## Install the CLI (PREFIX/bin) beside the C library, header and pkg-co
 	install -m 0755 "$(CARGO_TARGET_DIR)/$(call profile_dir,$(INSTALL_PROFILE))/yunxiao-appstack" "$(DESTDIR)$(PREFIX)/bin/yunxiao-appstack"
 	YX_PROFILE=$(INSTALL_PROFILE) bindings-c/scripts/install.sh "$(PREFIX)"
 
-bench: ## The full benchmark (≤ 10 minutes).
+bench: ## The full benchmark, pinned and shared tables (about 18 minutes with the builds).
 	bench/run.sh full
 
-bench-quick: ## A short benchmark (≤ 2 minutes).
+bench-quick: ## A short benchmark (about 5 minutes once built).
 	bench/run.sh quick
 
 clean: ## Remove build products.
