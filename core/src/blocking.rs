@@ -4,8 +4,9 @@
 //! the calling thread, so a sequential caller pays no hand-off between threads per call (the
 //! way libcurl's easy interface works). Any number of threads may call one client at once: one
 //! of them drives the I/O of all the calls in flight while the others wait for their answer,
-//! and the driving passes on as calls finish. Nothing runs between calls; [`crate::pool`]'s
-//! catch-up at the start of each call sees what happened to the pooled connections meanwhile.
+//! and the driving passes on as calls finish. Nothing runs between calls, so each call first
+//! lets the runtime see what happened to the pooled connections meanwhile (closed by the server,
+//! back from the previous call) before it picks one.
 
 use std::fmt;
 use std::sync::Arc;
