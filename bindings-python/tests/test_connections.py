@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Iterator
+from typing import Any, Dict, Iterator
 
 import pytest
 
 from support import Sandbox
 
 CALLS = 5
-STAGE = {
+STAGE: Dict[str, Any] = {
     "app_name": "my-web-service",
     "release_workflow_sn": "wf-main",
     "release_stage_sn": "stage-deploy",
