@@ -63,7 +63,7 @@ describe('connections', () => {
       // Rejects with a "may have executed" error if sent on the closed connection.
       await client.executeReleaseStage(STAGE);
       assert.equal((await connectionsAccepted(closing)) - before, 2, `round ${round}: a new connection`);
-      await sleep(300);
+      await sleep(600);
     }
     const { requests } = await closing.requests();
     assert.equal(requests.filter((r) => r.path.endsWith(':execute')).length, 3);

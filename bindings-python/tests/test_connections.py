@@ -60,6 +60,6 @@ def test_a_connection_the_server_closed_while_idle_is_not_used(closing_sandbox: 
         assert closing_sandbox.connections_accepted() - before == 2, (
             f"round {round}: a new connection"
         )
-        time.sleep(0.3)
+        time.sleep(0.6)
     executes = [r for r in closing_sandbox.requests() if r["path"].endswith(":execute")]
     assert len(executes) == 3

@@ -99,7 +99,7 @@ fn a_connection_the_server_closed_while_idle_is_not_used() {
         client
             .execute_release_stage(&deploy())
             .unwrap_or_else(|e| panic!("execute {round} on a fresh connection: {e}"));
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(600));
         assert_eq!(accepted(&sandbox), round);
     }
     assert_eq!(executes(&sandbox), 3, "each execute sent exactly once");
