@@ -67,7 +67,8 @@
  * Blocking. The calls block the calling thread until the answer: for at most (max retries +
  * 1) request timeouts plus the waits between attempts (yx_options_set_deadline_ms caps the
  * whole), and a wait until the run ends, its deadline_ms passes or its yx_cancel is triggered.
- * Progress callbacks run on the calling thread, during the call.
+ * Progress callbacks run on the calling thread, during the call, between the library's polls:
+ * a slow callback delays its own call only, never other threads' calls on the same client.
  * A client has no thread of its own: a call drives its I/O on the calling thread (while
  * several threads call one client, one of them drives the I/O of every call in flight). Name
  * resolution runs on a helper thread the client starts when needed; yx_client_free joins it.

@@ -117,6 +117,17 @@ impl Client {
         self.run(move |client| async move { client.send(&operation).await })
     }
 
+    /// Drives `future` on the calling thread until it is ready, as a call of this client (see
+    /// `pool`). Must not be called inside another runtime (checked by the callers).
+    pub(crate) fn drive<F: Future>(&self, future: F) -> F::Output {
+        let runtime = self
+            .runtime
+            .0
+            .as_ref()
+            .expect("the runtime is only taken in Drop, after the last clone is gone");
+        runtime.block_on(crate::pool::driven_by_calls(future))
+    }
+
     /// Runs `call` on the async client inside, blocking until it finishes.
     pub(crate) fn run<F, T>(&self, call: impl FnOnce(crate::Client) -> F) -> Result<T, Error>
     where

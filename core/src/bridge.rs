@@ -646,6 +646,10 @@ fn rename_arguments(args: Value, style: ArgStyle) -> Value {
 
 impl crate::blocking::Client {
     /// Blocking twin of [`Client::call_bridge`].
+    ///
+    /// `hooks.on_event` runs on the calling thread *between* polls of the call, never inside
+    /// one: the calling thread may be the one driving the I/O of every thread's calls on this
+    /// client, which a slow callback would otherwise stall.
     pub fn call_bridge(
         &self,
         name: &str,
@@ -653,8 +657,47 @@ impl crate::blocking::Client {
         style: ArgStyle,
         hooks: &Hooks,
     ) -> Result<Value, Error> {
-        let (name, hooks) = (name.to_owned(), hooks.clone());
-        self.run(move |client| async move { client.call_bridge(&name, args, style, &hooks).await })
+        let on_event = match &hooks.on_event {
+            // Inside another runtime the calling thread cannot drive the call: the events
+            // reach the callback from the thread that does.
+            Some(on_event) if tokio::runtime::Handle::try_current().is_err() => on_event.clone(),
+            _ => {
+                let (name, hooks) = (name.to_owned(), hooks.clone());
+                return self.run(move |client| async move {
+                    client.call_bridge(&name, args, style, &hooks).await
+                });
+            }
+        };
+        let (sender, mut events) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let queued = Hooks {
+            // The receiver lives until the call's result is taken: a failed send cannot happen.
+            on_event: Some(Arc::new(move |event: &Value| {
+                let _ = sender.send(event.clone());
+            })),
+            abort: hooks.abort.clone(),
+        };
+        let client = self.async_client().clone();
+        let call = client.call_bridge(name, args, style, &queued);
+        tokio::pin!(call);
+        loop {
+            let step = self.drive(async {
+                tokio::select! {
+                    // Every event before the result, in order.
+                    biased;
+                    Some(event) = events.recv() => Err(event),
+                    result = &mut call => Ok(result),
+                }
+            });
+            match step {
+                Err(event) => on_event(&event),
+                Ok(result) => {
+                    while let Ok(event) = events.try_recv() {
+                        on_event(&event);
+                    }
+                    return result;
+                }
+            }
+        }
     }
 }
 

@@ -104,3 +104,62 @@ fn a_connection_the_server_closed_while_idle_is_not_used() {
     }
     assert_eq!(executes(&sandbox), 3, "each execute sent exactly once");
 }
+
+#[test]
+fn a_slow_event_callback_does_not_stall_other_threads_calls() {
+    // Thread A waits on a run through the bridge and its callback sleeps on the first event;
+    // meanwhile thread B's calls on the same client must go on: the callback runs between
+    // polls, so A does not hold the I/O driver while it sleeps.
+    let sandbox = yunxiao_sandbox::spawn(SandboxConfig {
+        clock_scale: 1000.0,
+        ..SandboxConfig::default()
+    })
+    .expect("the sandbox starts");
+    let client = builder(&sandbox)
+        .request_timeout(Duration::from_secs(2))
+        .build_blocking()
+        .expect("client");
+    client.execute_release_stage(&deploy()).expect("execute");
+    let (entered, in_callback) = std::sync::mpsc::channel::<()>();
+    let waiter = {
+        let client = client.clone();
+        std::thread::spawn(move || {
+            let first = std::sync::atomic::AtomicBool::new(true);
+            let entered = std::sync::Mutex::new(entered);
+            let hooks = yunxiao_appstack::bridge::Hooks {
+                on_event: Some(std::sync::Arc::new(move |_event: &serde_json::Value| {
+                    if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                        let _ = entered.lock().expect("not poisoned").send(());
+                        std::thread::sleep(Duration::from_secs(4));
+                    }
+                })),
+                abort: None,
+            };
+            client.call_bridge(
+                "wait_for_run",
+                serde_json::json!({"app_name": "my-web-service", "release_workflow_sn": "wf-main",
+                    "release_stage_sn": "stage-deploy", "execution_number": 1, "poll_initial_ms": 10}),
+                yunxiao_appstack::bridge::ArgStyle::C,
+                &hooks,
+            )
+        })
+    };
+    in_callback
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the wait sends an event");
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        client
+            .execute_release_stage(&deploy())
+            .expect("another thread's call goes on while the callback sleeps");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the calls waited for the callback: {:?}",
+        started.elapsed()
+    );
+    waiter
+        .join()
+        .expect("the waiter finishes")
+        .expect("the wait ends");
+}

@@ -710,7 +710,10 @@ fn jitter(pause: Duration) -> Duration {
 
 impl blocking::Client {
     /// Blocking twin of [`Client::wait_for_run`]. Abort it from another thread (or a signal
-    /// handler) through [`WaitOptions::abort`].
+    /// handler) through [`WaitOptions::abort`]. [`WaitOptions::on_event`] runs on the calling
+    /// thread while it drives the client's I/O: keep it short, or other threads' calls on this
+    /// client wait for it ([`blocking::Client::call_bridge`] runs its event hook between polls
+    /// instead).
     pub fn wait_for_run(&self, run: &RunRef, options: &WaitOptions) -> Result<RunOutcome, Error> {
         let (run, options) = (run.clone(), options.clone());
         self.run(move |client| async move { client.wait_for_run(&run, &options).await })
