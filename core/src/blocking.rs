@@ -134,22 +134,17 @@ impl Client {
         F: Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
-        let runtime = self
-            .runtime
-            .0
-            .as_ref()
-            .expect("the runtime is only taken in Drop, after the last clone is gone");
-        let future = crate::pool::driven_by_calls(call(self.client.clone()));
+        let future = call(self.client.clone());
         if tokio::runtime::Handle::try_current().is_err() {
             // The common case: the calling thread drives the call's I/O itself.
-            return runtime.block_on(future);
+            return self.drive(future);
         }
         // Inside a runtime, `block_on` would panic: drive ours from a thread of its own for
         // the length of the call, while the calling thread waits for the answer.
         std::thread::scope(|scope| {
             std::thread::Builder::new()
                 .name("yunxiao-appstack".to_owned())
-                .spawn_scoped(scope, || runtime.block_on(future))
+                .spawn_scoped(scope, || self.drive(future))
                 .map_err(|e| Error::configuration(format!("cannot start an I/O thread: {e}")))?
                 .join()
                 .unwrap_or_else(|_| {

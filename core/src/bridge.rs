@@ -676,8 +676,7 @@ impl crate::blocking::Client {
             })),
             abort: hooks.abort.clone(),
         };
-        let client = self.async_client().clone();
-        let call = client.call_bridge(name, args, style, &queued);
+        let call = self.async_client().call_bridge(name, args, style, &queued);
         tokio::pin!(call);
         loop {
             let step = self.drive(async {

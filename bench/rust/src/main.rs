@@ -83,23 +83,26 @@ impl Contender for BridgeRead {
     }
 }
 
+/// Bare reqwest: a POST of the execute body (`reads` false) or a GET of the run, the answer
+/// parsed as JSON for what the core's result would carry.
 struct Bare {
     http: reqwest::Client,
     url: String,
     token: String,
+    reads: bool,
 }
 
-struct BareRead {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Contender for BareRead {
+impl Contender for Bare {
     async fn call(&self) -> u64 {
-        let response = self
-            .http
-            .get(&self.url)
+        let request = if self.reads {
+            self.http.get(&self.url)
+        } else {
+            self.http
+                .post(&self.url)
+                .header("content-type", "application/json")
+                .body(BODY)
+        };
+        let response = request
             .header("x-yunxiao-token", &self.token)
             .header("accept", "application/json")
             .send()
@@ -108,26 +111,11 @@ impl Contender for BareRead {
         let status = response.status();
         let body: Value = response.json().await.expect("JSON");
         assert!(status.is_success(), "{status}");
-        body["pipelineRun"]["stages"].as_array().map_or(0, Vec::len) as u64 + 1
-    }
-}
-
-impl Contender for Bare {
-    async fn call(&self) -> u64 {
-        let response = self
-            .http
-            .post(&self.url)
-            .header("x-yunxiao-token", &self.token)
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .body(BODY)
-            .send()
-            .await
-            .expect("the sandbox answers");
-        let status = response.status();
-        let body: Value = response.json().await.expect("JSON");
-        assert!(status.is_success(), "{status}");
-        body["pipelineRunId"].as_u64().expect("a run id")
+        if self.reads {
+            body["pipelineRun"]["stages"].as_array().map_or(0, Vec::len) as u64 + 1
+        } else {
+            body["pipelineRunId"].as_u64().expect("a run id")
+        }
     }
 }
 
@@ -288,25 +276,15 @@ fn main() {
                     .build()
                     .expect("a client");
                 let base = base_url.trim_end_matches('/');
-                let token = token.clone();
-                if contender == "reqwest-read" {
-                    let url = format!("{base}{READ_PATH}");
-                    return run_contender(
-                        BareRead { http, url, token },
-                        calls,
-                        concurrency,
-                        keep_latencies,
-                    )
-                    .await;
-                }
-                let url = format!("{base}{PATH}");
-                run_contender(
-                    Bare { http, url, token },
-                    calls,
-                    concurrency,
-                    keep_latencies,
-                )
-                .await
+                let reads = contender == "reqwest-read";
+                let url = format!("{base}{}", if reads { READ_PATH } else { PATH });
+                let bare = Bare {
+                    http,
+                    url,
+                    token: token.clone(),
+                    reads,
+                };
+                run_contender(bare, calls, concurrency, keep_latencies).await
             }
             other => {
                 eprintln!("unknown contender {other}");
